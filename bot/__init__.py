@@ -1,0 +1,1 @@
+"""Where people meet newsbot: the command line and the Telegram bot."""

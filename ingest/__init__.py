@@ -1,0 +1,1 @@
+"""Turns news sources into articles and chunks, and writes them through `retrieval`."""

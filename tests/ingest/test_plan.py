@@ -1,0 +1,60 @@
+"""Re-ingest bookkeeping: what is added, updated, unchanged, removed (pure)."""
+
+from ingest.article import Article
+from ingest.pipeline import plan_changes
+
+
+def art(id_, body="body", origin="feed-a"):
+    return Article(id=id_, title=f"title {id_}", body=body, origin=origin, source="Outlet")
+
+
+def indexed(*articles):
+    return {a.id: (a.content_hash, a.origin) for a in articles}
+
+
+def test_new_changed_and_unchanged_articles():
+    old = indexed(art("1"), art("2"))
+    plan = plan_changes([art("1"), art("2", body="new body"), art("3")], old, prune_origins=None)
+    assert [a.id for a in plan.added] == ["3"]
+    assert [a.id for a in plan.updated] == ["2"]
+    assert plan.unchanged == ["1"]
+    assert plan.removed == []
+    assert plan.changes_index
+
+
+def test_nothing_changed_means_no_new_generation():
+    old = indexed(art("1"), art("2"))
+    plan = plan_changes([art("1"), art("2")], old, prune_origins=None)
+    assert not plan.changes_index
+    assert plan.unchanged == ["1", "2"]
+
+
+def test_without_prune_gone_articles_stay():
+    plan = plan_changes([art("1")], indexed(art("1"), art("2")), prune_origins=None)
+    assert plan.removed == []
+
+
+def test_prune_removes_only_from_completely_read_origins():
+    old = indexed(art("1", origin="a"), art("2", origin="a"), art("3", origin="b"))
+    # origin b failed this run (not complete): its article must survive
+    plan = plan_changes([art("1", origin="a")], old, prune_origins={"a"})
+    assert plan.removed == ["2"]
+
+
+def test_sources_file_removes_articles_of_unlisted_sources():
+    old = indexed(art("1", origin="a"), art("2", origin="gone"))
+    plan = plan_changes(
+        [art("1", origin="a")], old, prune_origins={"a"}, listed_origins={"a", "b"}
+    )
+    assert plan.removed == ["2"]
+
+
+def test_duplicate_article_ids_count_once():
+    plan = plan_changes([art("1"), art("1", body="other")], {}, prune_origins=None)
+    assert [a.id for a in plan.added] == ["1"]
+
+
+def test_content_hash_changes_with_metadata_too():
+    a = art("1")
+    b = Article(**{**a.__dict__, "published_at": "2024-01-01T00:00:00+00:00"})
+    assert a.content_hash != b.content_hash
