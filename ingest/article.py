@@ -25,6 +25,7 @@ class Article:
     author: str | None = None
     attribution: str | None = None  # e.g. "Based on reporting by AFP, AP, ..."
     notes: tuple[str, ...] = field(default=())  # e.g. "page unreachable: used the feed summary"
+    summary_only: bool = False  # a stand-in (a feed summary): never replaces a full text
 
     @property
     def content_hash(self) -> str:

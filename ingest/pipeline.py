@@ -140,7 +140,9 @@ def read_all(
             outcome.articles.extend(result.articles)
             outcome.failures.extend(result.failures)
             outcome.notes.extend(result.notes)
-            if result.complete:
+            # A feed lists only its latest entries: one that rolled off is not gone from the
+            # news, so feeds never prune by entry (a feed dropped from the sources file does).
+            if result.complete and spec.kind != "feed":
                 outcome.complete_origins.add(spec.origin)
         note("sources", done, len(specs))
     return outcome
@@ -167,7 +169,8 @@ def plan_changes(
         state = indexed.get(article.id)
         if state is None:
             added.append(article)
-        elif state[0] == article.content_hash:
+        elif state[0] == article.content_hash or article.summary_only:
+            # A feed summary standing in for an unreachable page keeps the indexed text.
             unchanged.append(article.id)
         else:
             updated.append(article)

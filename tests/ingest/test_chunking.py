@@ -60,8 +60,8 @@ def test_overlap_repeats_trailing_sentences():
 
 
 def test_real_tokenizer_never_exceeds_the_model_window(embedder):
-    from ingest.pipeline import ChunkingParams, to_passages
     from ingest.article import Article
+    from ingest.pipeline import ChunkingParams, to_passages
 
     body = ("The envoy said talks would resume. " * 60) + ("x" * 3000) + " End."
     article = Article(id="a", title="A title", body=body, origin="o", source="s")

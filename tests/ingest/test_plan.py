@@ -43,9 +43,7 @@ def test_prune_removes_only_from_completely_read_origins():
 
 def test_sources_file_removes_articles_of_unlisted_sources():
     old = indexed(art("1", origin="a"), art("2", origin="gone"))
-    plan = plan_changes(
-        [art("1", origin="a")], old, prune_origins={"a"}, listed_origins={"a", "b"}
-    )
+    plan = plan_changes([art("1", origin="a")], old, prune_origins={"a"}, listed_origins={"a", "b"})
     assert plan.removed == ["2"]
 
 
@@ -58,3 +56,12 @@ def test_content_hash_changes_with_metadata_too():
     a = art("1")
     b = Article(**{**a.__dict__, "published_at": "2024-01-01T00:00:00+00:00"})
     assert a.content_hash != b.content_hash
+
+
+def test_a_feed_summary_never_replaces_an_indexed_full_text():
+    full = art("1", body="the full article text")
+    summary = Article(**{**full.__dict__, "body": "a short summary", "summary_only": True})
+    plan = plan_changes([summary], indexed(full), prune_origins=None)
+    assert plan.unchanged == ["1"]
+    assert not plan.updated
+    assert [a.id for a in plan_changes([summary], {}, prune_origins=None).added] == ["1"]

@@ -1,0 +1,404 @@
+"""Articles from the web: article pages and RSS/Atom feeds, through an injected `httpx.Client`.
+
+Nothing here builds a client: the caller owns it (its timeout, redirect limit, headers, proxy).
+Redirects are followed and the final URL is recorded on the article; article ids come from the
+URL as given (the spec's URL, the feed entry's link), so they stay stable whether or not a
+page redirects or can be reached on a given run.
+
+Every problem becomes one `SourceFailure` with a clear reason: an HTTP error status, a
+timeout, too many redirects, a content type that is not a page or feed, a response over the
+size cap, a page without an article, a malformed feed. A feed entry whose page cannot be read
+falls back to the entry's summary: the article carries a note and so does the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import feedparser
+import httpx
+
+from ingest.article import Article, SourceFailure, article_id
+from ingest.files import DEFAULT_MAX_BYTES, human_size
+from ingest.scraped import (
+    Collected,
+    ContentError,
+    ScrapedPage,
+    extract_html,
+    html_to_text,
+    normalize_date,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_WORKERS = 4
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+FEED_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+xml"}
+)
+XML_TYPES = frozenset({"application/xml", "text/xml"})
+_ACCEPT_PAGE = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+_ACCEPT_FEED = (
+    "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.5"
+)
+_SNIFF_BYTES = 2048
+
+
+class FetchError(Exception):
+    """A URL that could not be fetched; the message is the reason, fit for a report."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A successful response: final URL after redirects, media type, charset, body bytes."""
+
+    url: str
+    content_type: str  # lowercased, without parameters; "" when the server sent none
+    charset: str | None
+    content: bytes
+
+    def text_or_bytes(self) -> str | bytes:
+        """The body decoded with the declared charset, else raw bytes for the parser to sniff."""
+        if self.charset:
+            try:
+                return self.content.decode(self.charset, errors="replace")
+            except LookupError:
+                pass
+        return self.content
+
+    def kind(self) -> str | None:
+        """What the body is: "html", "feed", or None for anything else (a PDF, an image)."""
+        head = self.content[:_SNIFF_BYTES].lower()
+        looks_feed = any(marker in head for marker in (b"<rss", b"<feed", b"<rdf:rdf"))
+        looks_html = b"<html" in head or b"<!doctype html" in head
+        if self.content_type in FEED_TYPES:
+            return "feed"
+        if self.content_type in XML_TYPES:
+            return "feed" if looks_feed else None
+        if self.content_type in HTML_TYPES:
+            return "feed" if looks_feed and not looks_html else "html"
+        if self.content_type in ("", "text/plain", "application/octet-stream"):
+            if looks_feed and not looks_html:
+                return "feed"
+            if looks_html:
+                return "html"
+        return None
+
+
+def fetch(http: httpx.Client, url: str, *, max_bytes: int, accept: str = _ACCEPT_PAGE) -> Fetched:
+    """GET `url`, following redirects, reading at most `max_bytes`; raises `FetchError`."""
+    try:
+        with http.stream("GET", url, follow_redirects=True, headers={"Accept": accept}) as response:
+            if not 200 <= response.status_code < 300:
+                phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
+                raise FetchError(f"HTTP {response.status_code}{phrase}")
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise FetchError(
+                    f"response too large ({human_size(int(declared))}, "
+                    f"limit {human_size(max_bytes)})"
+                )
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise FetchError(f"response too large (over {human_size(max_bytes)})")
+            media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            return Fetched(
+                url=str(response.url),
+                content_type=media_type,
+                charset=response.charset_encoding,
+                content=bytes(body),
+            )
+    except httpx.TooManyRedirects:
+        raise FetchError(f"too many redirects (more than {http.max_redirects})") from None
+    except httpx.TimeoutException as error:
+        raise FetchError(f"timed out ({_timeout_text(http, error)})") from None
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
+        raise FetchError(f"invalid URL ({error})") from None
+    except httpx.HTTPError as error:
+        raise FetchError(f"could not fetch ({type(error).__name__}: {error})") from None
+
+
+def read_url(
+    url: str,
+    *,
+    http: httpx.Client,
+    outlet: str | None = None,
+    origin: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Collected:
+    """One article page; a URL that turns out to serve a feed is read as a feed.
+
+    The outlet is the page's site name, else `outlet`, else the URL's host name.
+    """
+    origin = origin or url
+    collected = Collected()
+    try:
+        fetched = fetch(http, url, max_bytes=max_bytes)
+    except FetchError as error:
+        collected.failures.append(SourceFailure(url, str(error)))
+        return collected
+    kind = fetched.kind()
+    if kind == "feed":
+        return _read_feed_document(
+            url, fetched, http=http, outlet=outlet, origin=origin, max_bytes=max_bytes
+        )
+    if kind != "html":
+        reason = f"not an HTML page (content type {fetched.content_type or 'unknown'})"
+        collected.failures.append(SourceFailure(url, reason))
+        return collected
+    try:
+        page = extract_html(fetched.text_or_bytes(), url=fetched.url)
+    except ContentError as error:
+        collected.failures.append(SourceFailure(url, str(error)))
+        return collected
+    except Exception as error:  # a bug or a library surprise: report it, keep going
+        logger.exception("unexpected error reading %s", url)
+        reason = f"unexpected error ({type(error).__name__}: {error}); see the log"
+        collected.failures.append(SourceFailure(url, reason))
+        return collected
+    if not page.title:
+        collected.failures.append(SourceFailure(url, "the page has no title"))
+        return collected
+    collected.articles.append(
+        Article(
+            id=article_id(url),
+            title=page.title,
+            body=page.body,
+            origin=origin,
+            source=page.sitename or outlet or _host(fetched.url),
+            url=fetched.url,
+            published_at=page.date,
+            author=page.author,
+            attribution=page.attribution,
+        )
+    )
+    return collected
+
+
+def read_feed(
+    url: str,
+    *,
+    http: httpx.Client,
+    outlet: str | None = None,
+    origin: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    workers: int = MAX_WORKERS,
+) -> Collected:
+    """Every entry of an RSS or Atom feed, each entry's page fetched and extracted.
+
+    Entry pages are fetched by up to `workers` threads (at most 4); articles keep feed order.
+    The outlet is the page's site name, else the feed's title, else `outlet`, else the host.
+    """
+    origin = origin or url
+    try:
+        fetched = fetch(http, url, max_bytes=max_bytes, accept=_ACCEPT_FEED)
+    except FetchError as error:
+        return Collected(failures=[SourceFailure(url, str(error))])
+    return _read_feed_document(
+        url, fetched, http=http, outlet=outlet, origin=origin, max_bytes=max_bytes, workers=workers
+    )
+
+
+def _read_feed_document(
+    url: str,
+    fetched: Fetched,
+    *,
+    http: httpx.Client,
+    outlet: str | None,
+    origin: str,
+    max_bytes: int,
+    workers: int = MAX_WORKERS,
+) -> Collected:
+    collected = Collected()
+    if fetched.kind() is None and fetched.content_type not in XML_TYPES:
+        reason = f"not an RSS or Atom feed (content type {fetched.content_type or 'unknown'})"
+        collected.failures.append(SourceFailure(url, reason))
+        return collected
+    headers = {"content-location": fetched.url}
+    if fetched.content_type:
+        charset = f"; charset={fetched.charset}" if fetched.charset else ""
+        headers["content-type"] = fetched.content_type + charset
+    parsed = feedparser.parse(fetched.content, response_headers=headers)
+    # a malformed feed can yield empty shells of entries: keep those with something to read
+    entries = [
+        entry
+        for entry in parsed.get("entries", [])
+        if entry.get("title") or entry.get("link") or _entry_summary(entry)
+    ]
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if not entries:
+        if fetched.kind() == "html":
+            collected.failures.append(
+                SourceFailure(url, "not an RSS or Atom feed (got an HTML page)")
+            )
+        elif problem is not None:
+            reason = f"malformed feed with no entries ({_describe(problem)})"
+            collected.failures.append(SourceFailure(url, reason))
+        elif not parsed.get("version"):
+            collected.failures.append(SourceFailure(url, "not an RSS or Atom feed"))
+        else:
+            collected.notes.append(f"{url}: the feed has no entries")
+        return collected
+    if problem is not None:
+        collected.notes.append(
+            f"{url}: malformed feed ({_describe(problem)}); read {len(entries)} entries anyway"
+        )
+    feed_title = _text(parsed.get("feed", {}).get("title"))
+
+    def read_entry(item: tuple[int, dict]) -> tuple[Article | SourceFailure, str | None]:
+        index, entry = item
+        return _read_entry(
+            index,
+            entry,
+            feed_url=url,
+            http=http,
+            outlet=feed_title or outlet,
+            origin=origin,
+            max_bytes=max_bytes,
+        )
+
+    indexed = list(enumerate(entries))
+    if workers > 1 and len(indexed) > 1:
+        with ThreadPoolExecutor(max_workers=min(workers, MAX_WORKERS, len(indexed))) as pool:
+            results = list(pool.map(read_entry, indexed))  # map keeps feed order
+    else:
+        results = [read_entry(item) for item in indexed]
+    for item, note in results:
+        if isinstance(item, SourceFailure):
+            collected.failures.append(item)
+        else:
+            collected.articles.append(item)
+        if note:
+            collected.notes.append(note)
+    return collected
+
+
+def _read_entry(
+    index: int,
+    entry: dict,
+    *,
+    feed_url: str,
+    http: httpx.Client,
+    outlet: str | None,
+    origin: str,
+    max_bytes: int,
+) -> tuple[Article | SourceFailure, str | None]:
+    """One feed entry as an article, from its page or else its summary (with a note)."""
+    link = _text(entry.get("link"))
+    if link and not link.startswith(("http://", "https://")):
+        link = None
+    label = link or f"{feed_url} (entry {index})"
+    title = _text(entry.get("title"))
+    entry_date = normalize_date(entry.get("published_parsed") or entry.get("updated_parsed"))
+    entry_author = _entry_author(entry)
+    locator = link or f"{feed_url}#{_text(entry.get('id')) or index}"
+    fallback = outlet or _host(link or feed_url)
+
+    reason = "the entry has no link"
+    if link:
+        try:
+            page, final_url = _fetch_page(http, link, max_bytes=max_bytes)
+        except (FetchError, ContentError) as error:
+            reason = str(error)
+        except Exception as error:  # a bug or a library surprise: fall back, keep going
+            logger.exception("unexpected error reading %s", link)
+            reason = f"unexpected error ({type(error).__name__}); see the log"
+        else:
+            if not (title or page.title):
+                return SourceFailure(label, "neither the entry nor its page has a title"), None
+            article = Article(
+                id=article_id(locator),
+                title=title or page.title or "",
+                body=page.body,
+                origin=origin,
+                source=page.sitename or fallback,
+                url=final_url,
+                published_at=page.date or entry_date,
+                author=page.author or entry_author,
+                attribution=page.attribution,
+            )
+            return article, None
+
+    summary = _entry_summary(entry)
+    if not summary:
+        return SourceFailure(label, f"{reason}, and the feed entry has no summary"), None
+    if not title:
+        return SourceFailure(label, f"{reason}, and the feed entry has no title"), None
+    note = f"could not read the page ({reason}): used the feed summary"
+    article = Article(
+        id=article_id(locator),
+        title=title,
+        body=summary,
+        origin=origin,
+        source=fallback,
+        url=link,
+        published_at=entry_date,
+        author=entry_author,
+        notes=(note,),
+        summary_only=True,
+    )
+    return article, f"{label}: {note}"
+
+
+def _fetch_page(http: httpx.Client, url: str, *, max_bytes: int) -> tuple[ScrapedPage, str]:
+    fetched = fetch(http, url, max_bytes=max_bytes)
+    if fetched.kind() != "html":
+        raise FetchError(f"not an HTML page (content type {fetched.content_type or 'unknown'})")
+    return extract_html(fetched.text_or_bytes(), url=fetched.url), fetched.url
+
+
+def _entry_summary(entry: dict) -> str:
+    """The fullest text the feed gives for an entry: its content, else its summary."""
+    candidates = [part.get("value", "") for part in entry.get("content", []) or []]
+    candidates.append(entry.get("summary", "") or "")
+    texts = [html_to_text(value) for value in candidates if isinstance(value, str) and value]
+    return max(texts, key=len, default="")
+
+
+_EMAIL_AND_NAME = re.compile(r"^\S+@\S+\s+\((?P<name>[^)]+)\)$")
+
+
+def _entry_author(entry: dict) -> str | None:
+    """The entry's author; RSS's "desk@example.org (Desk Name)" gives "Desk Name"."""
+    author = _text(entry.get("author"))
+    match = _EMAIL_AND_NAME.match(author or "")
+    return _text(match["name"]) if match else author
+
+
+def _text(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return " ".join(value.split()) or None
+
+
+def _host(url: str) -> str:
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")
+
+
+def _describe(error: object) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _timeout_text(http: httpx.Client, error: httpx.TimeoutException) -> str:
+    timeout = http.timeout
+    seconds = {
+        httpx.ConnectTimeout: timeout.connect,
+        httpx.ReadTimeout: timeout.read,
+        httpx.WriteTimeout: timeout.write,
+        httpx.PoolTimeout: timeout.pool,
+    }.get(type(error))
+    what = {
+        httpx.ConnectTimeout: "no connection",
+        httpx.ReadTimeout: "no response",
+        httpx.WriteTimeout: "request not sent",
+        httpx.PoolTimeout: "no free connection",
+    }.get(type(error), "no response")
+    return f"{what} within {seconds:g} s" if seconds is not None else what

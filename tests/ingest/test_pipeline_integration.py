@@ -1,0 +1,153 @@
+"""The ingest pipeline end to end, in-process: the real model and a real Chroma in tmp_path."""
+
+from __future__ import annotations
+
+import shutil
+from functools import partial
+
+import httpx
+import pytest
+
+from ingest.pipeline import ChunkingParams, run_ingest
+from ingest.sources import read_source, spec_from_argument
+from retrieval.hybrid import Retriever
+from retrieval.store import IndexStore, index_name, open_client
+from tests.conftest import SEED
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def store(tmp_path):
+    return IndexStore(
+        open_client(tmp_path / "data"),
+        index_name("test-model", 128, 0, 1),
+        lock_dir=tmp_path / "data",
+        location=str(tmp_path),
+    )
+
+
+@pytest.fixture
+def ingest(store, embedder):
+    http = httpx.Client(timeout=2)
+
+    def run(*arguments, prune=False):
+        return run_ingest(
+            [spec_from_argument(str(a)) for a in arguments],
+            read_source=partial(read_source, http=http, max_bytes=10_000_000),
+            store=store,
+            embedder=embedder,
+            params=ChunkingParams(),
+            prune=prune,
+        )
+
+    yield run
+    http.close()
+
+
+@pytest.fixture
+def news_dir(tmp_path):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "seed.txt")
+    (folder / "talks.md").write_text(
+        "---\ntitle: Doha talks resume\nsource: Peace Wire\ndate: 2021-03-12\n---\n\n"
+        "Negotiators for the Afghan government and the Taliban met again in Doha on Friday. "
+        "Abdullah Abdullah said the talks would continue next week.\n"
+    )
+    return folder
+
+
+def test_first_ingest_then_rerun_embeds_nothing(ingest, store, news_dir):
+    first = ingest(news_dir)
+    assert (first.added, first.failed) == (2, [])
+    assert first.embedded > 0
+    generation = store.current_generation()
+
+    again = ingest(news_dir)
+    assert (again.added, again.updated, again.unchanged, again.removed) == (0, 0, 2, 0)
+    assert again.embedded == 0
+    assert store.current_generation() == generation  # nothing to swap
+    assert store.last_ingest()["unchanged"] == 2
+
+
+def test_changed_article_is_replaced_reusing_unchanged_passages(ingest, store, news_dir):
+    ingest(news_dir)
+    before = {p.text for p in store.passages()}
+    seed = news_dir / "seed.txt"
+    seed.write_text(seed.read_text().replace("Ghani has refused", "Ghani has again refused"))
+
+    report = ingest(news_dir)
+    assert (report.updated, report.unchanged) == (1, 1)
+    assert report.embedded == 1  # only the passage holding the changed sentence
+    assert report.reused >= 1
+    texts = {p.text for p in store.passages()}
+    assert any("Ghani has again refused" in t for t in texts)
+    assert not any("Ghani has refused" in t for t in texts)
+    assert len(texts) == len(before)
+
+
+def test_prune_removes_gone_articles_only_from_sources_read_completely(
+    ingest, store, news_dir, tmp_path
+):
+    ingest(news_dir)
+    (news_dir / "talks.md").unlink()
+    kept = ingest(news_dir)  # without --prune nothing is removed
+    assert kept.removed == 0
+    pruned = ingest(news_dir, prune=True)
+    assert pruned.removed == 1
+    assert {p.title for p in store.passages()} == {
+        "Russia Plans Afghan Conference To Advance Peace Talks"
+    }
+    # A source that fails keeps what it had: the directory is gone, not empty.
+    shutil.rmtree(news_dir)
+    failed = ingest(news_dir, prune=True)
+    assert failed.failed
+    assert failed.removed == 0
+    assert store.count() > 0
+
+
+def test_one_bad_source_never_stops_the_others(ingest, store, tmp_path):
+    bad = tmp_path / "binary.txt"
+    bad.write_bytes(b"\x00\x01\x02" * 100)
+    report = ingest(tmp_path / "missing.txt", bad, SEED)
+    assert report.added == 1
+    assert {f.source for f in report.failed} >= {str(tmp_path / "missing.txt")}
+    assert len(report.failed) == 2
+    assert all(f.reason for f in report.failed)
+
+
+def test_hybrid_search_finds_exact_names(ingest, store, embedder, news_dir):
+    ingest(news_dir)
+    hits = Retriever(store, embedder).search("What did Kabulov say?", 3)
+    assert "Kabulov" in hits[0].passage.text
+    assert hits[0].passage.title == "Russia Plans Afghan Conference To Advance Peace Talks"
+    assert hits[0].similarity > 0.2
+    zakharova = Retriever(store, embedder).search("Zakharova", 1)[0].passage
+    assert "Zakharova" in zakharova.text
+    assert zakharova.text in SEED.read_text()  # the passage as indexed, verbatim
+
+
+def test_readers_keep_the_previous_generation_until_commit(ingest, store, embedder, news_dir):
+    ingest(news_dir)
+    live = store.current_generation()
+    count = store.count()
+    with store.ingest_lock(), store.building() as generation:
+        generation.copy_current(lambda article_id: False)  # a next generation without articles
+        assert store.current_generation() == live  # readers still see the complete index
+        assert store.count() == count
+        # no commit: leaving the block abandons it
+    assert store.current_generation() == live
+    assert store.count() == count
+
+
+def test_feeds_never_prune_entries_that_rolled_off(store, embedder):
+    from ingest.article import Article
+    from ingest.pipeline import read_all
+    from ingest.sources import SourceResult, SourceSpec
+
+    feed = SourceSpec(name="wire", kind="feed", location="http://127.0.0.1:9/rss.xml")
+    folder = SourceSpec(name="dir", kind="path", location="/news")
+    article = Article(id="x", title="t", body="b", origin=feed.origin, source="s")
+    outcome = read_all([feed, folder], lambda spec: SourceResult(spec, articles=[article]))
+    assert outcome.complete_origins == {folder.origin}
