@@ -16,7 +16,8 @@ from typing import ClassVar
 from pydantic import ValidationError
 
 from bot import runtime
-from bot.settings import Settings
+from bot.serve import add_serve_arguments, cmd_serve
+from bot.settings import ServeSettings, Settings
 from ingest.pipeline import IngestReport, run_ingest
 from ingest.sources import parse_sources_file, spec_from_argument
 from retrieval.answering import clean_question
@@ -63,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer a question with numbered sources")
     ask.add_argument("question", help="the question, or - to read one per line from stdin")
     ask.add_argument("--json", action="store_true")
+
+    serve = commands.add_parser("serve", help="run the Telegram bot")
+    add_serve_arguments(serve)
     return parser
 
 
@@ -70,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = Settings()
+        settings = ServeSettings() if args.command == "serve" else Settings()
     except ValidationError as exc:
         print(f"newsbot: bad setting: {_first_error(exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -82,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         "status": cmd_status,
         "search": cmd_search,
         "ask": cmd_ask,
+        "serve": cmd_serve,
     }
     try:
         return handlers[args.command](args, settings)
@@ -275,10 +280,6 @@ def search_result(query: str, retriever: Retriever, k: int) -> dict:
     }
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 # -- ask -------------------------------------------------------------------------------------
 
 
@@ -313,3 +314,7 @@ def render_answer(answer: Answer) -> str:
             lines.append(f"    {c.url}")
         lines.append(f"    “{c.quote}”")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""Running the real `newsbot serve` process for end-to-end tests and the load benchmark.
+
+The process is started as the `newsbot` console script would run it (`bot.cli.main`), from an
+empty working directory (no developer `.env`), with a clean environment pointing it at the
+loopback Bot API server and an index built by `newsbot ingest`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from tests.bot.botapi_server import TOKEN, FakeBotApi
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "samples" / "000_fea4cf2722b2191c.txt"
+NEWSBOT = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+SEED_TITLE = "Russia Plans Afghan Conference To Advance Peace Talks"
+
+
+def serve_command() -> list[str]:
+    """`newsbot serve` as the console script runs it."""
+    return [*NEWSBOT, "serve"]
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NEWSBOT_", "TELEGRAM_", "PYTEST_"))
+    }
+    env.update(
+        PYTHONPATH=str(ROOT),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(values)
+    return env
+
+
+def newsbot(*args: str, data_dir: Path, cwd: Path, timeout: float = 180, **env: str):
+    """Run a `newsbot` command to completion."""
+    return subprocess.run(
+        [*NEWSBOT, *args],
+        cwd=cwd,
+        env=clean_env(NEWSBOT_DATA_DIR=str(data_dir), **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def build_seed_index(data_dir: Path, cwd: Path) -> None:
+    done = newsbot("ingest", str(SEED), data_dir=data_dir, cwd=cwd)
+    if done.returncode != 0:
+        raise RuntimeError(f"newsbot ingest failed:\n{done.stdout}\n{done.stderr}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BotProcess:
+    """`newsbot serve` in a subprocess; `stop()` sends SIGTERM and returns the exit code."""
+
+    def __init__(self, api: FakeBotApi, data_dir: Path, workdir: Path, **env: str):
+        self.api = api
+        self.workdir = workdir
+        self.stderr_path = workdir / "serve.stderr"
+        self.stdout_path = workdir / "serve.stdout"
+        self.env = clean_env(
+            **{
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_BASE_URL": api.base_url,
+                "NEWSBOT_DATA_DIR": str(data_dir),
+                "NEWSBOT_LOG_LEVEL": "INFO",
+                **env,
+            }
+        )
+        self.process: subprocess.Popen | None = None
+        self.startup_seconds: float | None = None
+
+    def start(self, timeout: float = 120) -> BotProcess:
+        started = time.monotonic()
+        with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
+            self.process = subprocess.Popen(
+                serve_command(),
+                cwd=self.workdir,
+                env=self.env,
+                stdout=out,
+                stderr=err,
+            )
+        webhook = "NEWSBOT_WEBHOOK_URL" in self.env
+
+        def ready():
+            if self.process.poll() is not None:
+                raise AssertionError(f"newsbot serve exited early:\n{self.stderr()}")
+            if webhook:
+                return self.api.webhook is not None
+            commands = self.api.calls_to("setMyCommands")
+            return commands and any(c.at > commands[0].at for c in self.api.calls_to("getUpdates"))
+
+        self.api.wait_for(ready, timeout, "the bot to start")
+        self.startup_seconds = time.monotonic() - started
+        return self
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        return self.process.returncode
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text() if self.stderr_path.exists() else ""
+
+
+class PageServer:
+    """Article pages on loopback for `/add URL` and URL sources; a page may answer slowly."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, tuple[str, float]] = {}
+        self.hits: list[str] = []
+        pages, hits = self.pages, self.hits
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format, *args):
+                pass
+
+            def do_GET(self):
+                hits.append(self.path)
+                page = pages.get(self.path)
+                if page is None:
+                    self.send_error(404)
+                    return
+                body, delay = page
+                time.sleep(delay)
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    def add(self, path: str, html: str, *, delay: float = 0.0) -> str:
+        self.pages[path] = (html, delay)
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def article_page(title: str, site: str, date: str, paragraphs: list[str]) -> str:
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta property="og:title" content="{title}">
+<meta property="og:site_name" content="{site}">
+<meta property="article:published_time" content="{date}">
+</head><body><header><nav>Home | World | Peace</nav></header>
+<article><h1>{title}</h1>
+{body}
+</article><footer>Copyright {site}</footer></body></html>"""
+
+
+HAVANA_TITLE = "Colombia and ELN Rebels Resume Peace Talks in Havana"
+HAVANA = article_page(
+    HAVANA_TITLE,
+    "Peace Wire",
+    "2023-11-21T10:00:00Z",
+    [
+        "Negotiators for the Colombian government and the National Liberation Army, known as "
+        "the ELN, resumed peace talks in Havana on Tuesday after a three-week pause.",
+        "The talks in the Cuban capital are mediated by Cuba and Norway, which act as "
+        "guarantor countries, and focus on extending a bilateral ceasefire.",
+        "Government negotiator Vera Grabe said the delegations would discuss the "
+        "participation of civil society before the end of the year.",
+        "The ELN, founded in 1964, is the largest guerrilla group still active in Colombia "
+        "after the FARC signed a peace agreement in 2016.",
+    ],
+)
+JEDDAH_TITLE = "Sudan Ceasefire Talks Reopen in Jeddah"
+JEDDAH = article_page(
+    JEDDAH_TITLE,
+    "Horn Monitor",
+    "2023-10-29T08:00:00Z",
+    [
+        "Delegations of the Sudanese army and the Rapid Support Forces returned to Jeddah, "
+        "Saudi Arabia, for ceasefire talks hosted by Saudi Arabia and the United States.",
+        "The Jeddah talks aim to secure humanitarian access and a lasting truce after months "
+        "of fighting in Khartoum and Darfur.",
+        "Mediators said the sides agreed to improve the delivery of aid to civilians.",
+    ],
+)
