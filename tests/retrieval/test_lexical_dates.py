@@ -8,7 +8,11 @@ NOW = datetime(2021, 3, 20, 12, tzinfo=UTC)
 
 def test_tokenize_drops_stopwords_and_possessives():
     assert tokenize("Russia's envoy, Zamir Kabulov, said the talks") == [
-        "russia", "envoy", "zamir", "kabulov", "talks",
+        "russia",
+        "envoy",
+        "zamir",
+        "kabulov",
+        "talks",
     ]
 
 
