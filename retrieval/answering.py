@@ -40,8 +40,12 @@ class AnswerParams:
     """Calibrated on the MultiHop-RAG dev split (docs/benchmarks.md)."""
 
     passages: int = 8  # retrieved passages the answer may draw on
-    min_similarity: float = 0.3  # best passage's cosine similarity to the question
-    min_coverage: float = 0.3  # share of the question's weight the best sentence holds
+    # Answer when the best passage is close in meaning and its best sentence holds some of the
+    # question, or when that sentence holds most of it (short questions about names embed
+    # poorly but match exactly). Dev split: declining precision 0.81, recall 0.88.
+    min_similarity: float = 0.44  # best passage's cosine similarity to the question
+    min_coverage: float = 0.12  # share of the question's weight the best sentence holds
+    sure_coverage: float = 0.5
     max_sentences: int = 3
     max_question_chars: int = 1000
     follow_up_turns: int = 3
@@ -95,7 +99,11 @@ class NewsAnswerer:
         context = follow_up_context(question, history, p.follow_up_turns)
         hits = self.retriever.search(question, p.passages, context=context)
         sentences = score_sentences(
-            question, hits, idf=self.retriever.corpus().bm25.idf, context=context
+            question,
+            hits,
+            idf=self.retriever.corpus().bm25.idf,
+            context=context,
+            already_said=history[-1][1] if context else "",
         )
         chosen = select(sentences, hits, max_sentences=p.max_sentences)
         if not self.answerable(hits, chosen):
@@ -110,8 +118,9 @@ class NewsAnswerer:
     def answerable(self, hits: list[SearchHit], chosen) -> bool:
         if not hits or not chosen:
             return False
+        p = self.params
         similarity = max(hit.similarity for hit in hits)
-        return (
-            similarity >= self.params.min_similarity
-            and chosen[0].coverage >= self.params.min_coverage
+        coverage = chosen[0].coverage
+        return (similarity >= p.min_similarity and coverage >= p.min_coverage) or (
+            coverage >= p.sure_coverage
         )

@@ -70,9 +70,13 @@ def score_sentences(
     idf: Callable[[str], float],
     context: str = "",
     context_weight: float = 0.4,
+    already_said: str = "",
 ) -> list[Sentence]:
     """Every sentence of the hits, scored by the question terms it holds (weighted by rarity),
-    the kind of answer the question wants, and the rank of its passage. Best first."""
+    the kind of answer the question wants, and the rank of its passage. Best first.
+
+    Sentences in `already_said` (the previous answer, for a follow-up) count half: a
+    follow-up asks for something new."""
     weights: dict[str, float] = {}
     for term in tokenize(question):
         weights[stem(term)] = max(weights.get(stem(term), 0.0), idf(term))
@@ -90,6 +94,8 @@ def score_sentences(
             coverage = sum(w for t, w in weights.items() if t in terms) / total
             bonus = _kind_bonus(kind, sentence, question)
             score = (coverage + bonus) * prior
+            if already_said and sentence in already_said:
+                score *= 0.5
             sentences.append(Sentence(h, span.start, span.end, sentence, score, coverage))
     sentences.sort(key=lambda s: -s.score)
     return sentences

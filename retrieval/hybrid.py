@@ -31,13 +31,13 @@ class RetrievalParams:
     """Tuned on the MultiHop-RAG dev split (docs/benchmarks.md)."""
 
     candidates: int = 50  # per ranking
-    rrf_k: float = 60.0
+    rrf_k: float = 10.0  # small: the top of each ranking counts most
     dense_weight: float = 1.0
-    lexical_weight: float = 1.0
-    outlet_weight: float = 1.0  # of each ranking restricted to an outlet the question names
-    mentioned_date_boost: float = 0.3
+    lexical_weight: float = 2.5
+    outlet_weight: float = 0.5  # of each ranking restricted to an outlet the question names
+    mentioned_date_boost: float = 1.0
     latest_boost: float = 0.5
-    per_article: int = 2
+    per_article: int = 3
     duplicate_jaccard: float = 0.8
 
 

@@ -1,0 +1,176 @@
+"""Answers from a real index of the seed article: the real model, a real Chroma, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import SEED
+from tests.retrieval.openai_server import OpenAIServer, Reply
+
+pytestmark = pytest.mark.integration
+SEED_TITLE = "Russia Plans Afghan Conference To Advance Peace Talks"
+INVITEES = [
+    "United States",
+    "China",
+    "Pakistan",
+    "Afghan government delegation",
+    "Taliban representatives",
+    "Qatar",
+]
+
+
+def newsbot(*args, env, stdin=None):
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    data = tmp_path_factory.mktemp("answers")
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "TELEGRAM_"))
+    }
+    environment.update(NEWSBOT_DATA_DIR=str(data), HF_HUB_OFFLINE="1")
+    result = newsbot("ingest", str(SEED), env=environment)
+    assert result.returncode == 0, result.stderr
+    return environment
+
+
+@pytest.fixture(scope="module")
+def answerer(env, embedder):
+    from bot import runtime
+    from bot.settings import Settings
+
+    settings = Settings(data_dir=env["NEWSBOT_DATA_DIR"])
+    return runtime.build_answerer(settings, runtime.open_store(settings), embedder)
+
+
+def test_who_is_invited_names_every_invitee_and_cites_the_seed(answerer):
+    answer = answerer.answer("Who is invited to Moscow?")
+    assert answer.answered
+    for invitee in INVITEES:
+        assert invitee in answer.text
+    assert {c.title for c in answer.citations} == {SEED_TITLE}
+    assert "[1]" in answer.text
+    for citation in answer.citations:
+        for quote in citation.quote.split(" … "):
+            assert quote in SEED.read_text()  # quoted verbatim
+
+
+def test_a_follow_up_is_understood(answerer):
+    first = answerer.answer("Who is invited to Moscow?")
+    follow = answerer.answer("And when is it?", [(first.question, first.text)])
+    assert follow.answered
+    assert "March 18" in follow.text
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What did Kabulov say?", "impetus"),
+        ("What did Zakharova say?", "Zakharova"),
+        ("What happened since March 9?", "March 9"),
+        ("Who is Ned Price?", "Ned Price"),
+    ],
+)
+def test_questions_users_ask(answerer, question, expected):
+    answer = answerer.answer(question)
+    assert answer.answered
+    assert expected in answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["What is the capital of France?", "Who won the football match yesterday?"]
+)
+def test_declines_what_the_news_does_not_say(answerer, question):
+    answer = answerer.answer(question)
+    assert not answer.answered
+    assert answer.citations == ()
+
+
+def test_an_llm_answer_through_an_openai_compatible_server(answerer, embedder, env):
+    from bot import runtime
+    from bot.settings import Settings
+
+    with OpenAIServer() as server:
+        settings = Settings(
+            data_dir=env["NEWSBOT_DATA_DIR"],
+            llm_model="openai:test-model",
+            llm_base_url=server.base_url,
+            llm_api_key="secret-key",
+            llm_timeout=5,
+        )
+        llm_answerer = runtime.build_answerer(settings, runtime.open_store(settings), embedder)
+        server.script(Reply("China, Pakistan and Qatar are invited [1]. Paris is lovely [9]."))
+        answer = llm_answerer.answer("Who is invited to Moscow?")
+        assert answer.text == "China, Pakistan and Qatar are invited [1]."
+        assert answer.citations[0].title == SEED_TITLE
+        assert server.requests[-1].authorization == "Bearer secret-key"
+
+        server.script(Reply(status=500))  # the provider fails: the extractive answer stands
+        fallback = llm_answerer.answer("Who is invited to Moscow?")
+        assert fallback.answered
+        assert "Taliban representatives" in fallback.text
+
+
+def test_cli_ask_json_and_stdin(env):
+    result = newsbot("ask", "Who is invited to Moscow?", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"question", "answer", "answered", "citations"}
+    assert payload["answered"] is True
+    citation = payload["citations"][0]
+    assert set(citation) == {
+        "n",
+        "title",
+        "source",
+        "published_at",
+        "url",
+        "quote",
+        "article_id",
+    }
+    assert citation["title"] == SEED_TITLE
+
+    lines = newsbot(
+        "ask", "-", env=env, stdin="Who is invited to Moscow?\n\nWhat is the capital of France?\n"
+    )
+    answers = [json.loads(line) for line in lines.stdout.splitlines()]
+    assert [a["answered"] for a in answers] == [True, False]
+
+    searched = newsbot("search", "-", "--k", "2", env=env, stdin="Kabulov\nZakharova\n")
+    results = [json.loads(line) for line in searched.stdout.splitlines()]
+    assert [len(r["results"]) for r in results] == [2, 2]
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [("", "empty"), ("\x07\x1b", "empty"), ("why " * 2600, "too long")],
+)
+def test_cli_bad_questions_exit_2_with_a_clear_message(env, question, message):
+    result = newsbot("ask", question, env=env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_other_scripts_and_emoji_get_an_answer_or_a_decline(env):
+    result = newsbot("ask", "Кто приглашён в Москву? 🇷🇺", "--json", env=env)
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["question"] == "Кто приглашён в Москву? 🇷🇺"
+
+
+def test_cli_ask_without_an_index(tmp_path, env):
+    result = newsbot("ask", "Who?", env={**env, "NEWSBOT_DATA_DIR": str(tmp_path / "empty")})
+    assert result.returncode == 1
+    assert "newsbot ingest" in result.stderr

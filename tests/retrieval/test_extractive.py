@@ -1,0 +1,164 @@
+"""The extractive answerer's pure parts: sentence choice, citations, declining, follow-ups."""
+
+import pytest
+
+from retrieval.answering import AnswerParams, NewsAnswerer, clean_question, follow_up_context
+from retrieval.errors import BadQuestionError
+from retrieval.extractive import compose, score_sentences, select
+from retrieval.types import Passage, SearchHit
+
+
+def hit(text, article="a1", chunk=0, source="Wire", similarity=0.6, also=()):
+    passage = Passage(
+        id=f"{article}:{chunk}",
+        text=text,
+        article_id=article,
+        title=f"Title {article}",
+        source=source,
+        published_at="2021-03-10T00:00:00+00:00",
+        url=f"https://x/{article}",
+        author=None,
+        chunk_index=chunk,
+        start=0,
+        end=len(text),
+        content_hash="h",
+        text_hash=text,
+        origin="o",
+    )
+    return SearchHit(passage=passage, score=1.0, similarity=similarity, also_in=tuple(also))
+
+
+def flat_idf(term):
+    return 1.0
+
+
+def answer_from(question, hits, **kw):
+    sentences = score_sentences(question, hits, idf=flat_idf, **kw)
+    return compose(hits, select(sentences, hits))
+
+
+def test_every_sentence_is_marked_and_citations_are_one_per_article():
+    hits = [
+        hit("Zakharova said China and Pakistan are invited to Moscow. The weather was fine."),
+        hit("Qatar is invited to Moscow too, officials said.", article="a2"),
+    ]
+    text, citations = answer_from("Who is invited to Moscow?", hits)
+    assert "China and Pakistan are invited to Moscow. [1]" in text
+    assert "Qatar is invited to Moscow too, officials said. [2]" in text
+    assert "weather" not in text
+    assert [(c.n, c.article_id) for c in citations] == [(1, "a1"), (2, "a2")]
+    assert citations[0].quote == "Zakharova said China and Pakistan are invited to Moscow."
+    assert citations[0].url == "https://x/a1"
+
+
+def test_a_continuing_sentence_in_the_next_passage_comes_along():
+    hits = [
+        hit("The United States, China, and Pakistan are invited to Moscow."),
+        hit("An Afghan delegation and Qatar are invited as well.", chunk=1),
+    ]
+    text, citations = answer_from("Who is invited to Moscow?", hits)
+    assert "Qatar are invited as well. [1]" in text
+    assert len(citations) == 1
+    assert citations[0].quote.endswith("invited as well.")
+
+
+def test_duplicates_from_other_outlets_are_credited():
+    other = hit("Same wire story: China is invited to Moscow.", article="a9", source="AP").passage
+    _, citations = answer_from(
+        "Who is invited to Moscow?",
+        [hit("Same wire story: China is invited to Moscow.", source="Reuters", also=[other])],
+    )
+    assert citations[0].source == "Reuters"
+    assert citations[0].also_in == ("AP",)
+
+
+def test_follow_up_prefers_what_was_not_said_yet():
+    said = "Zakharova said in a March 9 statement that China is invited to Moscow."
+    hits = [hit(f"{said} The conference in Moscow will be held on March 18.")]
+    sentences = score_sentences(
+        "And when is it?",
+        hits,
+        idf=flat_idf,
+        context="Who is invited to Moscow?",
+        already_said=said,
+    )
+    assert sentences[0].text == "The conference in Moscow will be held on March 18."
+
+
+class FakeRetriever:
+    def __init__(self, hits):
+        self.hits = hits
+        self.calls = []
+
+    def search(self, question, k, context=""):
+        self.calls.append((question, context))
+        return self.hits
+
+    def corpus(self):
+        class Corpus:
+            class bm25:
+                idf = staticmethod(flat_idf)
+
+        return Corpus
+
+
+def test_declines_plainly_when_nothing_matches():
+    retriever = FakeRetriever([hit("Football scores from the weekend.", similarity=0.1)])
+    answer = NewsAnswerer(retriever).answer("Who is invited to Moscow?")
+    assert not answer.answered
+    assert answer.citations == ()
+    assert answer.text == "The news I have doesn't say."
+
+
+def test_short_name_questions_answer_on_exact_matches_despite_low_similarity():
+    retriever = FakeRetriever(
+        [hit("Spokesman Ned Price said progress is possible.", similarity=0.05)]
+    )
+    assert NewsAnswerer(retriever).answer("Who is Ned Price?").answered
+    assert (
+        not NewsAnswerer(retriever, params=AnswerParams(sure_coverage=1.1))
+        .answer("Who is Ned Price?")
+        .answered
+    )
+
+
+def test_an_llm_composer_that_gives_up_falls_back_to_the_extractive_answer():
+    class GivesUp:
+        def compose(self, question, hits, history):
+            return None
+
+    retriever = FakeRetriever([hit("China and Pakistan are invited to Moscow.")])
+    answer = NewsAnswerer(retriever, composer=GivesUp()).answer("Who is invited to Moscow?")
+    assert answer.answered
+    assert answer.text == "China and Pakistan are invited to Moscow. [1]"
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("  Who is\tinvited?\n", "Who is invited?"),
+        ("Who\x00 is\x1b invited?", "Who is invited?"),
+        ("Кто приглашён в Москву? 🇷🇺", "Кто приглашён в Москву? 🇷🇺"),
+    ],
+)
+def test_questions_are_cleaned(raw, cleaned):
+    assert clean_question(raw, 1000) == cleaned
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\x00\x01\x02", "\u200b\n"])
+def test_empty_questions_are_refused(raw):
+    with pytest.raises(BadQuestionError, match="empty"):
+        clean_question(raw, 1000)
+
+
+def test_huge_questions_are_refused_with_the_limit():
+    with pytest.raises(BadQuestionError, match=r"too long .*1000"):
+        clean_question("why " * 2500, 1000)
+
+
+def test_follow_ups_lean_on_earlier_questions_only_when_they_need_to():
+    history = [("Who is invited to Moscow?", "China is invited [1]")]
+    assert follow_up_context("And when is it?", history) == "Who is invited to Moscow?"
+    assert follow_up_context("When is it?", history) == "Who is invited to Moscow?"
+    assert follow_up_context("What did the Taliban say about Doha talks?", history) == ""
+    assert follow_up_context("And when is it?", []) == ""
