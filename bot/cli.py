@@ -122,7 +122,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(f"no sources given and no sources file at {path}")
         specs = parse_sources_file(path)
         from_file = True
-    model = runtime.load_model(settings)
+    model = runtime.lazy_model(settings)
     store = runtime.open_store(settings)
     with runtime.http_client(settings) as http, _progress(enabled=not args.json) as progress:
         report = run_ingest(

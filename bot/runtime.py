@@ -10,7 +10,7 @@ from bot.settings import Settings
 from ingest.pipeline import ChunkingParams
 from ingest.sources import read_source
 from retrieval.answering import NewsAnswerer
-from retrieval.embedding import Embedder, load_embedder
+from retrieval.embedding import Embedder, LazyEmbedder, load_embedder
 from retrieval.hybrid import Retriever
 from retrieval.llm import LLMComposer, build_chat_model
 from retrieval.store import HnswParams, IndexStore, index_name, open_client
@@ -49,6 +49,11 @@ def open_store(settings: Settings) -> IndexStore:
 
 def load_model(settings: Settings) -> Embedder:
     return load_embedder(settings.embedding_model)
+
+
+def lazy_model(settings: Settings) -> LazyEmbedder:
+    """The model, loaded only if something needs embedding."""
+    return LazyEmbedder(settings.embedding_model)
 
 
 def http_client(settings: Settings) -> httpx.Client:

@@ -7,6 +7,7 @@ Any sentence-transformers model name or local path can be configured instead.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,22 @@ def load_embedder(name: str = BUNDLED_MODEL, *, device: str = "cpu") -> Embedder
     except Exception as exc:
         raise ModelLoadError(f"cannot load embedding model {name!r}: {exc}") from exc
     return Embedder(name=name, model=model)
+
+
+class LazyEmbedder:
+    """An Embedder that loads its model on first use: a re-ingest that finds nothing new never
+    pays for loading it."""
+
+    def __init__(self, name: str = BUNDLED_MODEL):
+        self.name = name
+        self._embedder: Embedder | None = None
+        self._lock = threading.Lock()
+
+    def loaded(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(self.name)
+            return self._embedder
+
+    def __getattr__(self, attribute: str):
+        return getattr(self.loaded(), attribute)

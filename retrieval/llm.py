@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from retrieval.errors import NewsbotError
+from retrieval.lexical import tokenize
+from retrieval.sentences import split_sentences as sentence_spans
 from retrieval.types import Answer, Citation, Passage, SearchHit
 
 if TYPE_CHECKING:
@@ -115,76 +117,11 @@ def build_messages(
 
 # --- checking the answer -----------------------------------------------------------------
 
-_ABBREVIATIONS = {
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "prof",
-    "st",
-    "gen",
-    "sen",
-    "rep",
-    "gov",
-    "lt",
-    "col",
-    "capt",
-    "sgt",
-    "jr",
-    "sr",
-    "inc",
-    "ltd",
-    "corp",
-    "vs",
-    "etc",
-    "e.g",
-    "i.e",
-    "u.s",
-    "u.n",
-    "u.k",
-    "u.s.a",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-    "approx",
-    "est",
-    "dept",
-    "fig",
-    "mt",
-    "ft",
-}
-# A full stop (maybe closed by a quote or bracket), then space, then what starts a sentence.
-_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9])")
 _LEADING_MARKERS = re.compile(rf"^(?:{_MARKER.pattern}\s*)+")
 
 
-def _ends_with_abbreviation(text: str) -> bool:
-    match = re.search(r"(\S+)\.[\"'”’)\]]*$", text)
-    if not match:
-        return False
-    word = match.group(1).lstrip("\"'“‘(").lower()
-    return word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", word) is not None
-
-
 def _split_line(line: str) -> list[str]:
-    parts: list[str] = []
-    start = 0
-    for match in _BOUNDARY.finditer(line):
-        if _ends_with_abbreviation(line[start : match.start(1)]):
-            continue
-        parts.append(line[start : match.start(1)].strip())
-        start = match.end(1)
-    parts.append(line[start:].strip())
-    return [p for p in parts if p]
+    return [line[span.start : span.end] for span in sentence_spans(line)]
 
 
 def _split_lines(text: str) -> list[list[str]]:
@@ -303,22 +240,15 @@ def _join(checked: list[list[tuple[str, list[int]]]]) -> str:
 
 # --- quotes -----------------------------------------------------------------------------
 
-_STOPWORDS_TEXT = """
-a an the and or but of to in on at by for with from as is are was were be been being has have
-had do does did it its this that these those there their they he she his her him we you i not
-no so if than then which who whom whose what when where why how will would can could should may
-might also into over after before about said says
-"""
-_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
-
 
 def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOPWORDS}
+    return set(tokenize(text))
 
 
 def passage_sentences(text: str) -> list[str]:
-    """Verbatim sentences of a passage (each a substring of `text`)."""
-    return [sentence for line in text.splitlines() for sentence in _split_line(line)]
+    """Verbatim sentences of a passage (each a substring of `text`), as the extractive
+    answerer quotes them."""
+    return [text[span.start : span.end] for span in sentence_spans(text)]
 
 
 def best_quote(passage_text: str, claims: Sequence[str]) -> str:

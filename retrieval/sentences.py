@@ -36,7 +36,6 @@ _ABBREVIATIONS = frozenset(
         "corp",
         "vs",
         "etc",
-        "no",
         "jan",
         "feb",
         "mar",
@@ -115,5 +114,7 @@ def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
     word = text[word_start:dot].strip("\"'“‘(").lower()
     if word in _ABBREVIATIONS:
         return True
+    if word == "no":  # "No. 2" abbreviates; "said no." ends a sentence
+        return text[dot + 1 : dot + 3].strip()[:1].isdigit()
     # A single capital letter ("George W. Bush") is an initial.
     return len(word) == 1 and word.isalpha()
