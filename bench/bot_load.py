@@ -66,7 +66,10 @@ def main() -> int:
             build_seed_index(data_dir, work)
         with FakeBotApi() as api:
             bot = BotProcess(
-                api, data_dir, work, NEWSBOT_LOG_LEVEL="WARNING",
+                api,
+                data_dir,
+                work,
+                NEWSBOT_LOG_LEVEL="WARNING",
                 NEWSBOT_USER_QUESTIONS_PER_MINUTE=str(max(6, args.per_user)),
             )
             try:
@@ -108,8 +111,9 @@ def run(api: FakeBotApi, users: int, per_user: int, timeout: float) -> int:
     for chat_id, sent in replies().items():
         for asked_at, reply in zip(asked[chat_id], sent, strict=False):
             latencies.append(reply.at - asked_at)
-            if "faster than I can read" in reply.params["text"] or "went wrong" in (
-                reply.params["text"]
+            if (
+                "faster than I can read" in reply.params["text"]
+                or "went wrong" in (reply.params["text"])
             ):
                 refused += 1
     answered = len(latencies) - refused

@@ -16,6 +16,7 @@ from typing import ClassVar
 from pydantic import ValidationError
 
 from bot import runtime
+from bot.eval_command import add_eval_arguments, cmd_eval
 from bot.serve import add_serve_arguments, cmd_serve
 from bot.settings import ServeSettings, Settings
 from ingest.pipeline import IngestReport, run_ingest
@@ -65,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, or - to read one per line from stdin")
     ask.add_argument("--json", action="store_true")
 
+    evaluate = commands.add_parser("eval", help="score retrieval and answers on a dataset")
+    add_eval_arguments(evaluate)
+
     serve = commands.add_parser("serve", help="run the Telegram bot")
     add_serve_arguments(serve)
     return parser
@@ -86,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "status": cmd_status,
         "search": cmd_search,
         "ask": cmd_ask,
+        "eval": cmd_eval,
         "serve": cmd_serve,
     }
     try:

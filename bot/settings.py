@@ -45,9 +45,9 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(
         0, description="Sentences repeated between consecutive passages.", ge=0, le=5
     )
-    hnsw_max_neighbors: int = Field(32, description="HNSW graph degree (M) of new indexes.")
-    hnsw_ef_construction: int = Field(200, description="HNSW build-time candidate list size.")
-    hnsw_ef_search: int = Field(128, description="HNSW query-time candidate list size.")
+    hnsw_max_neighbors: int = Field(16, description="HNSW graph degree (M) of new indexes.")
+    hnsw_ef_construction: int = Field(100, description="HNSW build-time candidate list size.")
+    hnsw_ef_search: int = Field(200, description="HNSW query-time candidate list size.")
     http_timeout: float = Field(
         15.0, description="Seconds to wait for an article page or feed before giving up.", gt=0
     )

@@ -39,9 +39,9 @@ class IngestBusyError(NewsbotError):
 class HnswParams:
     """Index parameters, chosen by measurement (docs/benchmarks.md)."""
 
-    max_neighbors: int = 32
-    ef_construction: int = 200
-    ef_search: int = 128
+    max_neighbors: int = 16
+    ef_construction: int = 100
+    ef_search: int = 200  # recall@10 0.999 against exact search on MultiHop-RAG's 12.9k passages
 
     def configuration(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,167 @@
+"""`newsbot eval DATASET_DIR`: score retrieval and answers on a MultiHop-RAG-format dataset.
+
+It scores the CURRENT index: ingest the dataset's `corpus.json` first. Before the model loads it
+checks that the index holds the dataset's articles (gold evidence titles), so a wrong or empty
+index is one clear line and exit code 1 rather than a table of zeros.
+
+Exit codes: 0 done, 1 the index is missing or lacks the dataset's articles, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from bot import runtime
+from bot.settings import Settings
+from retrieval.evaluation import (
+    QUERIES_FILE,
+    EvalQuery,
+    load_queries,
+    run_eval,
+    split_queries,
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SPLITS = ("dev", "test")
+MAX_K = 100
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "dataset", type=Path, metavar="DATASET_DIR", help=f"a directory holding {QUERIES_FILE}"
+    )
+    parser.add_argument(
+        "--split", choices=SPLITS, default="dev", help="dev (i %% 5 != 0) or test (default dev)"
+    )
+    parser.add_argument(
+        "--k", type=int, default=10, help="passages retrieved per query (default 10)"
+    )
+    parser.add_argument("--limit", type=int, metavar="N", help="only the split's first N queries")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    problem = _usage_problem(args)
+    if problem:
+        return _fail(problem, EXIT_USAGE)
+    try:
+        queries = split_queries(load_queries(args.dataset), args.split)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return _fail(f"cannot read {args.dataset / QUERIES_FILE}: {exc}", EXIT_USAGE)
+    if args.limit is not None:
+        queries = queries[: args.limit]
+    if not queries:
+        return _fail(f"no queries in the {args.split} split of {args.dataset}", EXIT_USAGE)
+
+    store = runtime.open_store(settings)
+    store.current()  # no index at all: IndexNotFoundError, a clear line and exit 1
+    gold = _gold_titles(queries)
+    missing = gold - {_norm(p.title) for p in store.passages()}
+    if gold and len(missing) == len(gold):
+        return _fail(
+            f"the index at {store.location} holds none of the dataset's articles "
+            f"(checked {len(gold)} gold evidence titles): run "
+            f"`newsbot ingest {args.dataset / 'corpus.json'}` first",
+            EXIT_FAILED,
+        )
+    if missing:
+        example = next(iter(sorted(missing)))
+        print(
+            f"newsbot: warning: {len(missing)} of {len(gold)} gold articles are not in the index "
+            f"(e.g. {example!r}); their queries cannot score",
+            file=sys.stderr,
+        )
+    if args.k < 10:
+        print(
+            "newsbot: note: Hits@10 and MRR@10 look at only the top --k passages", file=sys.stderr
+        )
+
+    answerer = runtime.build_answerer(settings, store, runtime.load_model(settings))
+    retriever = answerer.retriever
+    with _progress(enabled=not args.json, total=len(queries)) as progress:
+        report = run_eval(
+            queries,
+            search=lambda q, k: [hit.passage for hit in retriever.search(q, k)],
+            answer=answerer.answer,
+            k=args.k,
+            progress=progress,
+        )
+    if args.json:
+        data = {"dataset": str(args.dataset), "split": args.split, **report.to_dict()}
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        print(f"{args.dataset} ({args.split} split)")
+        print(report.render())
+    return EXIT_OK
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    if args.split not in SPLITS:
+        return f"--split must be one of {', '.join(SPLITS)}"
+    if not 1 <= args.k <= MAX_K:
+        return f"--k must be between 1 and {MAX_K}"
+    if args.limit is not None and args.limit < 1:
+        return "--limit must be at least 1"
+    if not args.dataset.is_dir():
+        return f"no dataset directory at {args.dataset}"
+    if not (args.dataset / QUERIES_FILE).is_file():
+        return f"{args.dataset} holds no {QUERIES_FILE}"
+    return None
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"newsbot: {message}", file=sys.stderr)
+    return code
+
+
+def _norm(title: str) -> str:
+    return " ".join(title.split()).casefold()
+
+
+def _gold_titles(queries: list[EvalQuery]) -> set[str]:
+    return {_norm(e.title) for q in queries for e in q.evidence if e.title.strip()}
+
+
+def _progress(enabled: bool, total: int):
+    """A rich progress bar on a terminal (stderr); nothing otherwise."""
+    if not enabled or not sys.stderr.isatty():
+        return nullcontext(None)
+    return _RichProgress(total)
+
+
+class _RichProgress:
+    def __init__(self, total: int):
+        self.total = total
+
+    def __enter__(self):
+        self.bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.bar.__enter__()
+        self.task = self.bar.add_task("evaluating", total=self.total)
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        self.bar.update(self.task, completed=done, total=total)
+
+    def __exit__(self, *exc):
+        return self.bar.__exit__(*exc)
