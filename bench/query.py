@@ -154,8 +154,7 @@ def breakdown(answerer: answering.NewsAnswerer, qs: list[str], profile: bool) ->
 
     patches = [
         (retriever.embedder, "encode", "query embedding (encode)"),
-        (store, "query", "Chroma query (dense, HNSW + documents)"),
-        (store, "similarities", "Chroma get (similarities of lexical-only hits)"),
+        (store, "nearest_ids", "Chroma query (dense, HNSW, ids only)"),
         (retriever, "corpus", "index generation check (pointer read)"),
         (corpus.bm25, "top", "BM25 top"),
         (hybrid, "parse_dates", "date parsing"),

@@ -51,6 +51,8 @@ class _Corpus:
     timestamps: np.ndarray  # NaN when undated
     outlets: dict[str, str]  # lowercased name -> name
     by_source: dict[str, np.ndarray]  # name -> boolean mask
+    index_of: dict[str, int]  # passage id -> position
+    vectors: np.ndarray  # row i: the stored vector of passages[i]; restricted searches are exact
 
 
 class Retriever:
@@ -87,53 +89,49 @@ class Retriever:
         vector = self.embedder.encode([full_query])[0]
         intent = parse_dates(query, self.clock())
         allowed = _date_mask(corpus, intent)
-        where = _date_where(intent) if allowed is not None else None
 
         fused: dict[int, float] = {}
-        dense_sim: dict[str, float] = {}
-        index_of = {passage.id: i for i, passage in enumerate(corpus.passages)}
 
         def add(ranking: list[int], weight: float) -> None:
             for rank, i in enumerate(ranking, start=1):
                 fused[i] = fused.get(i, 0.0) + weight / (p.rrf_k + rank)
 
-        def dense(where_clause: dict | None) -> list[int]:
-            found = self.store.query(vector, p.candidates, where=where_clause)
-            ranking = []
-            for passage, similarity in found:
-                dense_sim[passage.id] = similarity
-                if passage.id in index_of:
-                    ranking.append(index_of[passage.id])
-            return ranking
+        def dense(mask: np.ndarray | None) -> list[int]:
+            if mask is None:  # the whole index: Chroma's HNSW
+                found = self.store.nearest_ids(vector, p.candidates)
+                return [corpus.index_of[i] for i, _ in found if i in corpus.index_of]
+            # A subset (an outlet, a date range): exact search over its stored vectors, which
+            # is faster than a filtered Chroma query and never misses.
+            subset = np.flatnonzero(mask)
+            similarities = corpus.vectors[subset] @ vector
+            best = np.argsort(-similarities, kind="stable")[: p.candidates]
+            return subset[best].tolist()
 
         def lexical(mask: np.ndarray | None) -> list[int]:
             return [i for i, _ in corpus.bm25.top(full_query, p.candidates, allowed=mask)]
 
-        add(dense(where), p.dense_weight)
+        add(dense(allowed), p.dense_weight)
         add(lexical(allowed), p.lexical_weight)
         for outlet in mentioned_outlets(query, corpus.outlets):
             mask = corpus.by_source[outlet]
             if allowed is not None:
                 mask = mask & allowed
-            outlet_where = {"source": outlet}
-            if where:
-                outlet_where = {"$and": [outlet_where, where]}
-            add(dense(outlet_where), p.outlet_weight * p.dense_weight)
+            add(dense(mask), p.outlet_weight * p.dense_weight)
             add(lexical(mask), p.outlet_weight * p.lexical_weight)
         if not fused:
             return []
 
         scores = _adjust_for_dates(fused, corpus, intent, p)
         ranked = sorted(scores, key=lambda i: -scores[i])
-        missing = [
-            corpus.passages[i].id for i in ranked[: 4 * k] if corpus.passages[i].id not in dense_sim
-        ]
-        dense_sim.update(self.store.similarities(missing, vector))
         hits = _group_and_cap(
             [(corpus.passages[i], scores[i]) for i in ranked[: max(4 * k, 40)]], k, p
         )
         return [
-            replace(hit, rank=rank, similarity=dense_sim.get(hit.passage.id, 0.0))
+            replace(
+                hit,
+                rank=rank,
+                similarity=float(corpus.vectors[corpus.index_of[hit.passage.id]] @ vector),
+            )
             for rank, hit in enumerate(hits, start=1)
         ]
 
@@ -171,7 +169,17 @@ def _build_corpus(store: IndexStore, generation: str | None) -> _Corpus:
         by_source[name] = sources == name
         for key in _outlet_keys(name):
             outlets.setdefault(key, name)
-    return _Corpus(generation or "", passages, bm25, timestamps, outlets, by_source)
+    index_of = {passage.id: i for i, passage in enumerate(passages)}
+    vectors = np.zeros((len(passages), 0), dtype=np.float32)
+    if generation:
+        ids, stored = store.vectors()
+        vectors = np.zeros((len(passages), stored.shape[1]), dtype=np.float32)
+        for id_, row in zip(ids, stored, strict=True):
+            if id_ in index_of:
+                vectors[index_of[id_]] = row
+    return _Corpus(
+        generation or "", passages, bm25, timestamps, outlets, by_source, index_of, vectors
+    )
 
 
 def _date_mask(corpus: _Corpus, intent: DateIntent) -> np.ndarray | None:
@@ -185,17 +193,6 @@ def _date_mask(corpus: _Corpus, intent: DateIntent) -> np.ndarray | None:
     if intent.before:
         mask &= ts < intent.before.timestamp()
     return mask if mask.any() else None
-
-
-def _date_where(intent: DateIntent) -> dict | None:
-    clauses = []
-    if intent.after:
-        clauses.append({"published_ts": {"$gte": intent.after.timestamp()}})
-    if intent.before:
-        clauses.append({"published_ts": {"$lt": intent.before.timestamp()}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def _adjust_for_dates(

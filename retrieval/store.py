@@ -143,40 +143,29 @@ class IndexStore:
         self._passages_cache = (collection.name, result)
         return result
 
-    def query(
+    def vectors(self) -> tuple[list[str], np.ndarray]:
+        """Ids and vectors of every passage of the current generation."""
+        ids, rows = [], []
+        for id_, _, _, vector in _pages(self.current(), include=["embeddings"]):
+            ids.append(id_)
+            rows.append(vector)
+        return ids, np.asarray(rows, dtype=np.float32).reshape(len(ids), -1)
+
+    def nearest_ids(
         self, vector: np.ndarray, k: int, where: dict | None = None
-    ) -> list[tuple[Passage, float]]:
-        """Nearest passages by cosine similarity (higher is closer)."""
-        collection = self.current()
-        n = min(k, collection.count())
-        if n <= 0:
-            return []
-        found = collection.query(
+    ) -> list[tuple[str, float]]:
+        """Ids and cosine similarities of the nearest passages, without their documents:
+        a reader that holds the passages in memory need not have Chroma materialise them."""
+        found = self.current().query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=n,
+            n_results=k,
             where=where,
-            include=["documents", "metadatas", "distances"],
+            include=["distances"],
         )
         return [
-            (Passage.from_record(id_, doc, meta), 1.0 - float(dist))
-            for id_, doc, meta, dist in zip(
-                found["ids"][0],
-                found["documents"][0],
-                found["metadatas"][0],
-                found["distances"][0],
-                strict=True,
-            )
+            (id_, 1.0 - float(dist))
+            for id_, dist in zip(found["ids"][0], found["distances"][0], strict=True)
         ]
-
-    def similarities(self, ids: list[str], vector: np.ndarray) -> dict[str, float]:
-        """Cosine similarity of `vector` to the stored vectors of `ids`."""
-        if not ids:
-            return {}
-        got = self.current().get(ids=ids, include=["embeddings"])
-        matrix = np.asarray(got["embeddings"], dtype=np.float32)
-        return dict(
-            zip(got["ids"], (matrix @ np.asarray(vector, np.float32)).tolist(), strict=True)
-        )
 
     def article_states(self) -> dict[str, tuple[str, str]]:
         """article_id -> (content_hash, origin) of every article in the current generation."""
