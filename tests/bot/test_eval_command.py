@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot import cli, runtime
-from bot.eval_command import add_eval_arguments, cmd_eval
+from bot.eval_command import cmd_eval
 from bot.settings import Settings
-from retrieval.errors import IndexNotFoundError
 
 pytestmark = pytest.mark.integration
 
@@ -157,25 +156,15 @@ def indexed(tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.fixture
 def newsbot_eval(monkeypatch, embedder):
-    """Run `newsbot eval ARGS` against a data dir, in-process, with the session's model."""
+    """`newsbot eval ARGS` against a data dir, in-process through the CLI, with the session's
+    model (loaded once)."""
     monkeypatch.setattr(runtime, "load_model", lambda settings: embedder)
 
     def run(*argv: str, data_dir: Path) -> int:
         monkeypatch.setenv("NEWSBOT_DATA_DIR", str(data_dir))
-        if _wired():
-            return cli.main(["eval", *argv])
-        parser = argparse.ArgumentParser(prog="newsbot eval")
-        add_eval_arguments(parser)
-        return cmd_eval(parser.parse_args(list(argv)), Settings(_env_file=None))
+        return cli.main(["eval", *argv])
 
     return run
-
-
-def _wired() -> bool:
-    """Whether `newsbot eval` is a subcommand of the CLI yet."""
-    parser = cli.build_parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return "eval" in commands.choices
 
 
 def test_dev_split_figures_are_sane(indexed, newsbot_eval, capsys):
@@ -229,12 +218,8 @@ def test_an_index_without_the_dataset_articles_is_exit_1(indexed, newsbot_eval, 
 
 def test_no_index_at_all_is_a_clear_error(newsbot_eval, tmp_path, capsys):
     dataset = write_dataset(tmp_path / "dataset", QUERIES)
-    if _wired():
-        assert newsbot_eval(str(dataset), data_dir=tmp_path / "empty") == 1
-        assert "newsbot ingest" in capsys.readouterr().err
-    else:
-        with pytest.raises(IndexNotFoundError, match="newsbot ingest"):
-            newsbot_eval(str(dataset), data_dir=tmp_path / "empty")
+    assert newsbot_eval(str(dataset), data_dir=tmp_path / "empty") == 1
+    assert "newsbot ingest" in capsys.readouterr().err
 
 
 def test_bad_usage_is_exit_2(newsbot_eval, tmp_path, capsys):
