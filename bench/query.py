@@ -190,7 +190,7 @@ def breakdown(answerer: answering.NewsAnswerer, qs: list[str], profile: bool) ->
         print(f"  {label:<48} {seconds / len(qs) * 1000:>7.1f}  {seconds / total:>5.1%}")
     rest = total - sum(spent.values())
     print(
-        f"  {'everything else (fusion, Python glue)':<48} {rest / len(qs) * 1000:>7.1f}  "
+        f"  {'everything else (exact subset search, fusion)':<48} {rest / len(qs) * 1000:>7.1f}  "
         f"{rest / total:>5.1%}"
     )
     print(f"  {'total answer':<48} {total / len(qs) * 1000:>7.1f}")
