@@ -9,14 +9,13 @@ import argparse
 import json
 import logging
 import sys
-from contextlib import nullcontext
 from pathlib import Path
-from typing import ClassVar
 
 from pydantic import ValidationError
 
 from bot import runtime
 from bot.eval_command import add_eval_arguments, cmd_eval
+from bot.progress import terminal_progress
 from bot.serve import add_serve_arguments, cmd_serve
 from bot.settings import ServeSettings, Settings
 from ingest.pipeline import IngestReport, run_ingest
@@ -115,6 +114,9 @@ def _first_error(exc: ValidationError) -> str:
 # -- ingest ----------------------------------------------------------------------------------
 
 
+INGEST_STAGES = {"sources": "reading sources", "embedding": "embedding", "indexing": "indexing"}
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.source and args.sources:
         raise UsageError("give SOURCE arguments or --sources FILE, not both")
@@ -129,7 +131,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         from_file = True
     model = runtime.lazy_model(settings)
     store = runtime.open_store(settings)
-    with runtime.http_client(settings) as http, _progress(enabled=not args.json) as progress:
+    bars = terminal_progress(not args.json, INGEST_STAGES)
+    with runtime.http_client(settings) as http, bars as progress:
         report = run_ingest(
             specs,
             read_source=runtime.source_reader(settings, http),
@@ -156,45 +159,6 @@ def render_report(report: IngestReport) -> str:
     lines += [f"  failed: {f.source}: {f.reason}" for f in report.failed]
     lines += [f"  note: {note}" for note in report.notes]
     return "\n".join(lines)
-
-
-def _progress(enabled: bool):
-    """A rich progress bar on a terminal; nothing otherwise (the summary still prints)."""
-    if not enabled or not sys.stderr.isatty():
-        return nullcontext(None)
-    return _RichProgress()
-
-
-class _RichProgress:
-    LABELS: ClassVar[dict[str, str]] = {
-        "sources": "reading sources",
-        "embedding": "embedding",
-        "indexing": "indexing",
-    }
-
-    def __enter__(self):
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self.bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=False,
-        )
-        self.tasks: dict[str, int] = {}
-        self.bar.__enter__()
-        return self
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(self.LABELS.get(stage, stage), total=total)
-        self.bar.update(self.tasks[stage], completed=done, total=total)
-
-    def __exit__(self, *exc):
-        return self.bar.__exit__(*exc)
 
 
 # -- status ----------------------------------------------------------------------------------

@@ -12,19 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-
 from bot import runtime
+from bot.progress import terminal_progress
 from bot.settings import Settings
 from retrieval.evaluation import (
     QUERIES_FILE,
@@ -91,13 +82,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     answerer = runtime.build_answerer(settings, store, runtime.load_model(settings))
     retriever = answerer.retriever
-    with _progress(enabled=not args.json, total=len(queries)) as progress:
+    with terminal_progress(not args.json, transient=True) as bars:
         report = run_eval(
             queries,
             search=lambda q, k: [hit.passage for hit in retriever.search(q, k)],
             answer=answerer.answer,
             k=args.k,
-            progress=progress,
+            progress=(lambda done, total: bars("evaluating", done, total)) if bars else None,
         )
     if args.json:
         data = {"dataset": str(args.dataset), "split": args.split, **report.to_dict()}
@@ -133,35 +124,3 @@ def _norm(title: str) -> str:
 
 def _gold_titles(queries: list[EvalQuery]) -> set[str]:
     return {_norm(e.title) for q in queries for e in q.evidence if e.title.strip()}
-
-
-def _progress(enabled: bool, total: int):
-    """A rich progress bar on a terminal (stderr); nothing otherwise."""
-    if not enabled or not sys.stderr.isatty():
-        return nullcontext(None)
-    return _RichProgress(total)
-
-
-class _RichProgress:
-    def __init__(self, total: int):
-        self.total = total
-
-    def __enter__(self):
-        self.bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self.bar.__enter__()
-        self.task = self.bar.add_task("evaluating", total=self.total)
-        return self
-
-    def __call__(self, done: int, total: int) -> None:
-        self.bar.update(self.task, completed=done, total=total)
-
-    def __exit__(self, *exc):
-        return self.bar.__exit__(*exc)
