@@ -200,14 +200,10 @@ def compose(hits: list[SearchHit], chosen: list[Sentence]) -> tuple[str, list[Ci
         passage = hits[mine[0].hit].passage
         outlets = {p.source for s in mine for p in hits[s.hit].also_in}
         citations.append(
-            Citation(
-                n=n,
-                title=passage.title,
-                source=passage.source,
-                published_at=passage.published_at,
-                url=passage.url,
+            Citation.quoting(
+                n,
+                passage,
                 quote=" … ".join(s.text for s in mine),
-                article_id=passage.article_id,
                 also_in=tuple(sorted(outlets - {passage.source})),
             )
         )

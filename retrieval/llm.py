@@ -319,15 +319,6 @@ class LLMComposer:
                 dict.fromkeys(p.source for p in hit.also_in if p.source != passage.source)
             )
             citations.append(
-                Citation(
-                    n=n,
-                    title=passage.title,
-                    source=passage.source,
-                    published_at=passage.published_at,
-                    url=passage.url,
-                    quote=best_quote(passage.text, claims.get(n, [])),
-                    article_id=passage.article_id,
-                    also_in=also_in,
-                )
+                Citation.quoting(n, passage, best_quote(passage.text, claims.get(n, [])), also_in)
             )
         return Answer(question=question, text=text, answered=True, citations=tuple(citations))

@@ -103,6 +103,22 @@ class Citation:
     article_id: str
     also_in: tuple[str, ...] = ()  # other outlets that carried the same passage
 
+    @classmethod
+    def quoting(
+        cls, n: int, passage: Passage, quote: str, also_in: tuple[str, ...] = ()
+    ) -> Citation:
+        """Citation `[n]` of the article `passage` belongs to, quoting `quote` from it."""
+        return cls(
+            n=n,
+            title=passage.title,
+            source=passage.source,
+            published_at=passage.published_at,
+            url=passage.url,
+            quote=quote,
+            article_id=passage.article_id,
+            also_in=also_in,
+        )
+
 
 @dataclass(frozen=True)
 class Answer:
