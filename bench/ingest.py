@@ -271,6 +271,15 @@ def report(pipe_runs: list[dict], bare_runs: list[dict], texts: int) -> None:
         f"{bare_s - bare_encode:.1f} s, encode {bare_encode:.1f} s; "
         f"pipeline minus bare {pipe_s - bare_s:+.1f} s"
     )
+    stages = {
+        stage: med(r["report"]["stages"].get(stage, 0.0) for r in pipe_runs)
+        for stage in pipe_runs[0]["report"]["stages"]
+    }
+    print(
+        "pipeline stages (median s): "
+        + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in stages.items())
+        + f"; its embedding stage / bare encode: {stages.get('embedding', 0) / bare_encode:.3f}"
+    )
     again = pipe_runs[0]["rerun"]
     print(
         f"re-run: {rerun_s:.1f} s = {rerun_s / pipe_s:.3f} of the first run (target < 0.05); "

@@ -151,10 +151,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def render_report(report: IngestReport) -> str:
+    took = f"in {report.seconds:.1f} s"
+    if report.stages:
+        took += f" ({', '.join(f'{stage} {s:.1f} s' for stage, s in report.stages.items())})"
     lines = [
         f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
         f"removed {report.removed}, failed {len(report.failed)}",
-        f"embedded {report.embedded} passages (reused {report.reused}) in {report.seconds:.1f} s",
+        f"embedded {report.embedded} passages (reused {report.reused}) {took}",
     ]
     lines += [f"  failed: {f.source}: {f.reason}" for f in report.failed]
     lines += [f"  note: {note}" for note in report.notes]

@@ -46,6 +46,9 @@ class IngestReport:
     embedded: int = 0  # texts sent to the model in this run
     reused: int = 0  # texts whose stored vectors were reused
     seconds: float = 0.0
+    # Wall seconds per stage: reading sources, chunking, embedding, writing the index; where
+    # an ingest's time goes, for operators and for bench/ingest.py.
+    stages: dict[str, float] = field(default_factory=dict)
     finished_at: str = ""
 
     def to_dict(self) -> dict:
@@ -59,6 +62,7 @@ class IngestReport:
             "embedded": self.embedded,
             "reused": self.reused,
             "seconds": round(self.seconds, 3),
+            "stages": {stage: round(seconds, 3) for stage, seconds in self.stages.items()},
             "finished_at": self.finished_at,
         }
 
@@ -104,6 +108,7 @@ def run_ingest(
     started = time.monotonic()
     with store.ingest_lock():
         outcome = read_all(specs, read_source, progress)
+        read_seconds = time.monotonic() - started
         if sources_file:
             outcome.listed_origins = {spec.origin for spec in specs}
         plan = plan_changes(
@@ -120,6 +125,7 @@ def run_ingest(
             params=params,
             progress=progress,
             started=started,
+            stages={"reading": read_seconds},
         )
 
 
@@ -243,6 +249,7 @@ def apply_plan(
     params: ChunkingParams,
     progress: Progress | None = None,
     started: float | None = None,
+    stages: dict[str, float] | None = None,
 ) -> IngestReport:
     """Embed what is new and build the next generation; or only record the run."""
     started = started if started is not None else time.monotonic()
@@ -253,7 +260,9 @@ def apply_plan(
         removed=len(plan.removed),
         failed=list(outcome.failures),
         notes=list(outcome.notes),
+        stages=dict(stages or {}),
     )
+    clock = _StageClock(report.stages)
     note = progress or (lambda *_: None)
     if not plan.changes_index:
         _finish(report, started)
@@ -262,14 +271,18 @@ def apply_plan(
 
     passages: list[Passage] = []
     texts_by_hash: dict[str, str] = {}
+    clock.start("model")
+    window = embedder.max_tokens  # loads a lazy model: its own stage, not chunking's
+    clock.start("chunking")
     for article in plan.added + plan.updated:
         article_passages, texts = to_passages(
-            article, embedder.count_tokens, window=embedder.max_tokens, params=params
+            article, embedder.count_tokens, window=window, params=params
         )
         passages.extend(article_passages)
         for passage, text in zip(article_passages, texts, strict=True):
             texts_by_hash.setdefault(passage.text_hash, text)
 
+    clock.start("embedding")  # stored vectors reused included: the alternative to embedding
     vectors = store.vectors_for(texts_by_hash)
     report.reused = len(vectors)
     missing = encode_order([h for h in texts_by_hash if h not in vectors], texts_by_hash)
@@ -282,6 +295,7 @@ def apply_plan(
     report.embedded = len(missing)
 
     replaced = {a.id for a in plan.updated} | set(plan.removed)
+    clock.start("indexing")
     with store.building() as generation:
         note("indexing", 0, len(passages))
         generation.copy_current(lambda article_id: article_id not in replaced)
@@ -289,6 +303,7 @@ def apply_plan(
             batch = passages[i : i + 2000]
             generation.add(batch, np.stack([vectors[p.text_hash] for p in batch]))
             note("indexing", min(i + 2000, len(passages)), len(passages))
+        clock.stop()
         _finish(report, started)
         generation.commit(report.to_dict())
     return report
@@ -302,6 +317,24 @@ def encode_order(text_hashes: list[str], texts_by_hash: dict[str, str]) -> list[
     while still letting progress be reported group by group. Ties keep arrival order.
     """
     return sorted(text_hashes, key=lambda h: -len(texts_by_hash[h]))
+
+
+class _StageClock:
+    """Adds the wall time of each stage to `stages`; starting one stage ends the previous."""
+
+    def __init__(self, stages: dict[str, float]):
+        self.stages = stages
+        self.current: tuple[str, float] | None = None
+
+    def start(self, stage: str) -> None:
+        self.stop()
+        self.current = (stage, time.monotonic())
+
+    def stop(self) -> None:
+        if self.current:
+            stage, since = self.current
+            self.stages[stage] = self.stages.get(stage, 0.0) + time.monotonic() - since
+            self.current = None
 
 
 def _finish(report: IngestReport, started: float) -> None:

@@ -63,11 +63,15 @@ def test_first_ingest_then_rerun_embeds_nothing(ingest, store, news_dir):
     first = ingest(news_dir)
     assert (first.added, first.failed) == (2, [])
     assert first.embedded > 0
+    assert list(first.stages) == ["reading", "model", "chunking", "embedding", "indexing"]
+    assert 0 < sum(first.stages.values()) <= first.seconds
+    assert first.stages["embedding"] > first.stages["chunking"]
     generation = store.current_generation()
 
     again = ingest(news_dir)
     assert (again.added, again.updated, again.unchanged, again.removed) == (0, 0, 2, 0)
     assert again.embedded == 0
+    assert list(again.stages) == ["reading"]  # nothing to chunk, embed or index
     assert store.current_generation() == generation  # nothing to swap
     assert store.last_ingest()["unchanged"] == 2
 
