@@ -46,8 +46,8 @@ class IngestReport:
     embedded: int = 0  # texts sent to the model in this run
     reused: int = 0  # texts whose stored vectors were reused
     seconds: float = 0.0
-    # Wall seconds per stage: reading sources, chunking, embedding, writing the index; where
-    # an ingest's time goes, for operators and for bench/ingest.py.
+    # Wall seconds per stage (reading, model, chunking, embedding, indexing): where an
+    # ingest's time goes, for operators and for bench/ingest.py.
     stages: dict[str, float] = field(default_factory=dict)
     finished_at: str = ""
 
@@ -105,10 +105,10 @@ def run_ingest(
 ) -> IngestReport:
     """Ingest `specs` into the index. With `sources_file`, the specs are the whole truth:
     articles from origins no longer listed are removed too (implies pruning)."""
-    started = time.monotonic()
+    clock = StageClock()
     with store.ingest_lock():
+        clock.start("reading")
         outcome = read_all(specs, read_source, progress)
-        read_seconds = time.monotonic() - started
         if sources_file:
             outcome.listed_origins = {spec.origin for spec in specs}
         plan = plan_changes(
@@ -124,8 +124,7 @@ def run_ingest(
             embedder=embedder,
             params=params,
             progress=progress,
-            started=started,
-            stages={"reading": read_seconds},
+            clock=clock,
         )
 
 
@@ -248,11 +247,11 @@ def apply_plan(
     embedder: Embedder,
     params: ChunkingParams,
     progress: Progress | None = None,
-    started: float | None = None,
-    stages: dict[str, float] | None = None,
+    clock: StageClock | None = None,
 ) -> IngestReport:
     """Embed what is new and build the next generation; or only record the run."""
-    started = started if started is not None else time.monotonic()
+    clock = clock or StageClock()
+    clock.stop()
     report = IngestReport(
         added=len(plan.added),
         updated=len(plan.updated),
@@ -260,12 +259,11 @@ def apply_plan(
         removed=len(plan.removed),
         failed=list(outcome.failures),
         notes=list(outcome.notes),
-        stages=dict(stages or {}),
+        stages=clock.stages,
     )
-    clock = _StageClock(report.stages)
     note = progress or (lambda *_: None)
     if not plan.changes_index:
-        _finish(report, started)
+        _finish(report, clock)
         store.record_ingest(report.to_dict())
         return report
 
@@ -304,7 +302,7 @@ def apply_plan(
             generation.add(batch, np.stack([vectors[p.text_hash] for p in batch]))
             note("indexing", min(i + 2000, len(passages)), len(passages))
         clock.stop()
-        _finish(report, started)
+        _finish(report, clock)
         generation.commit(report.to_dict())
     return report
 
@@ -319,11 +317,12 @@ def encode_order(text_hashes: list[str], texts_by_hash: dict[str, str]) -> list[
     return sorted(text_hashes, key=lambda h: -len(texts_by_hash[h]))
 
 
-class _StageClock:
-    """Adds the wall time of each stage to `stages`; starting one stage ends the previous."""
+class StageClock:
+    """An ingest's wall time since it began, and per stage: starting a stage ends the last."""
 
-    def __init__(self, stages: dict[str, float]):
-        self.stages = stages
+    def __init__(self) -> None:
+        self.began = time.monotonic()
+        self.stages: dict[str, float] = {}
         self.current: tuple[str, float] | None = None
 
     def start(self, stage: str) -> None:
@@ -337,6 +336,6 @@ class _StageClock:
             self.current = None
 
 
-def _finish(report: IngestReport, started: float) -> None:
-    report.seconds = time.monotonic() - started
+def _finish(report: IngestReport, clock: StageClock) -> None:
+    report.seconds = time.monotonic() - clock.began
     report.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
