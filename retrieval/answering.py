@@ -101,7 +101,7 @@ class NewsAnswerer:
         sentences = score_sentences(
             question,
             hits,
-            idf=self.retriever.corpus().bm25.idf,
+            idf=self.retriever.idf(),
             context=context,
             already_said=history[-1][1] if context else "",
         )

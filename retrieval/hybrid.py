@@ -81,6 +81,14 @@ class Retriever:
                 self._corpus = _build_corpus(self.store, generation)
             return self._corpus
 
+    def idf(self) -> Callable[[str], float]:
+        """BM25 inverse document frequency in the current index, as a function of a term.
+
+        Bound to one generation, so all the terms of one answer are weighed against the same
+        index even if a re-ingest switches generations meanwhile.
+        """
+        return self.corpus().bm25.idf
+
     def search(self, query: str, k: int = 10, *, context: str = "") -> list[SearchHit]:
         """The k best passages for `query`; `context` (earlier turns) widens recall only."""
         corpus = self.corpus()
