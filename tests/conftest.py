@@ -1,4 +1,5 @@
-"""Shared fixtures: a clean environment, and the heavy real parts built once per session."""
+"""Shared fixtures: a clean environment, a fake encoder, and the heavy real parts built once
+per session."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from tests.retrieval.fakes import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "samples" / "000_fea4cf2722b2191c.txt"
@@ -28,3 +31,9 @@ def embedder():
     from retrieval.embedding import load_embedder
 
     return load_embedder()
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbedder:
+    """A deterministic bag-of-words encoder: no model, and texts sharing words are close."""
+    return HashingEmbedder()
