@@ -16,6 +16,9 @@ from retrieval.types import Answer, Citation
 from tests.bot.botapi_server import BOT_USERNAME, FakeBotApi
 from tests.bot.conftest import ADMIN_ID, FakeService, deliver, make_settings
 
+# Every test here talks to the loopback Bot API server (`api`).
+pytestmark = pytest.mark.integration
+
 
 @asynccontextmanager
 async def running(api: FakeBotApi, answer=None, **overrides):

@@ -58,6 +58,7 @@ def test_missing_token_is_one_clear_line(capsys):
     assert "TELEGRAM_BOT_TOKEN is not set" in err[0]
 
 
+@pytest.mark.integration
 def test_rejected_token_is_one_clear_line(api, capsys):
     wrong = "999:wrong-token"
     configured = settings(TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_BASE_URL=api.base_url)
@@ -70,6 +71,7 @@ def test_rejected_token_is_one_clear_line(api, capsys):
     assert [c.name for c in api.calls] == ["getme"]
 
 
+@pytest.mark.integration
 def test_unreachable_api_is_one_clear_line(capsys):
     configured = settings(
         TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot"
@@ -106,6 +108,7 @@ def test_serve_arguments():
     assert parser.parse_args(["--drop-pending-updates"]).drop_pending_updates
 
 
+@pytest.mark.integration
 def test_wrong_base_url_is_one_clear_line(api, capsys):
     configured = settings(
         TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url.replace("/bot", "/api/")

@@ -357,6 +357,7 @@ def test_no_hits_means_no_call():
     assert LLMComposer(Exploding()).compose("Who?", [], []) is None  # type: ignore[arg-type]
 
 
+@pytest.mark.integration
 def test_a_local_server_needs_no_key(server):
     model = build_chat_model(
         "openai:whatever", base_url=server.base_url, api_key=None, timeout=5, max_retries=0
