@@ -14,8 +14,8 @@ from tests.conftest import NetworkBlockedError
 def test_connecting_even_to_loopback_fails_loudly(no_network):
     with pytest.raises(NetworkBlockedError, match="integration"):
         socket.create_connection(("127.0.0.1", 9), timeout=0.1)
-    with pytest.raises(NetworkBlockedError):
-        socket.socket(socket.AF_INET6, socket.SOCK_STREAM).connect_ex(("::1", 9))
+    with socket.socket(socket.AF_INET6) as sock, pytest.raises(NetworkBlockedError):
+        sock.connect_ex(("::1", 9))
     assert len(no_network) == 2
     no_network.clear()  # seen: the test itself need not fail at teardown
 
