@@ -59,6 +59,7 @@ def test_overlap_repeats_trailing_sentences():
     assert chunks[-1].end == len(text)
 
 
+@pytest.mark.integration  # the real model's tokenizer
 def test_real_tokenizer_never_exceeds_the_model_window(embedder):
     from ingest.article import Article
     from ingest.pipeline import ChunkingParams, to_passages
