@@ -1,3 +1,5 @@
+import pytest
+
 from ingest.chunking import chunk_text
 from retrieval.sentences import split_sentences
 
