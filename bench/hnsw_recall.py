@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot import runtime
+from bot.runtime import Runtime
 from bot.settings import Settings
 from retrieval.store import PAGE, HnswParams, open_client
 
@@ -42,14 +42,14 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = Settings()
-    store = runtime.open_store(settings)
-    source = store.current()
+    parts = Runtime(settings)
+    source = parts.store.current()
     got = source.get(include=["embeddings"], limit=10**7)
     ids = got["ids"]
     vectors = np.asarray(got["embeddings"], dtype=np.float32)
     questions = json.loads((args.dataset / "MultiHopRAG.json").read_text())
     dev = [q["query"] for i, q in enumerate(questions) if i % 5 != 0][: args.queries]
-    queries = runtime.load_model(settings).encode(dev)
+    queries = parts.model.encode(dev)
     exact = np.argsort(-(queries @ vectors.T), axis=1)[:, : args.k]
     exact_ids = [{ids[j] for j in row} for row in exact]
     print(f"{len(ids)} passages, {len(dev)} dev questions, recall@{args.k} against exact search")

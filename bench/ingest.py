@@ -76,13 +76,13 @@ def embedded_texts(sources: list[str]) -> tuple[list[str], int, int]:
     number of articles and of passages."""
     # Imported here, not at the top: the bare-encoder process runs this module too and must
     # not pay for what only the pipeline needs (chromadb comes in through ingest.pipeline).
-    from bot import runtime
+    from bot.runtime import Runtime, chunking_params
     from ingest.pipeline import to_passages
     from ingest.sources import read_source, spec_from_argument
 
     settings = Settings()
-    model = runtime.load_model(settings)
-    params = runtime.chunking_params(settings)
+    model = Runtime(settings).model
+    params = chunking_params(settings)
     seen: set[str] = set()
     texts_by_hash: dict[str, str] = {}
     passages = 0

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bot import runtime
+from bot.runtime import Runtime
 from bot.settings import Settings
 from retrieval import answering, hybrid
 from retrieval.evaluation import load_queries, split_queries
@@ -69,11 +69,12 @@ def main() -> None:
 
     settings = Settings().model_copy(update={"llm_model": None})
     started = time.perf_counter()
-    store = runtime.open_store(settings)
+    parts = Runtime(settings)
+    store = parts.store
     store.current()  # a clear error when there is no index
-    model = runtime.load_model(settings)
-    answerer = runtime.build_answerer(settings, store, model)
-    retriever = answerer.retriever
+    model = parts.model
+    answerer = parts.answerer
+    retriever = parts.retriever
     loaded = time.perf_counter()
     retriever.search(FIRST_QUESTION, 10)  # builds the BM25 corpus
     first_search = time.perf_counter() - loaded

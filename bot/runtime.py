@@ -1,21 +1,29 @@
-"""Builds the heavy parts once from settings; the CLI and the bot pass them down."""
+"""The composition root: every part of newsbot is built here, from settings, and only here.
+
+Entry points (the CLI commands, the Telegram bot, the benchmarks) create one `Runtime` and ask
+it for what they need; each part is built on first use and kept, so a command that never
+searches never loads the model, and a bot builds everything once at start-up.
+"""
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
+from functools import cached_property, partial
 
 import httpx
 
 from bot.settings import Settings
-from ingest.pipeline import ChunkingParams
-from ingest.sources import read_source
-from retrieval.answering import NewsAnswerer
+from ingest.chunking import CHUNKING_SCHEME, ChunkingParams
+from ingest.pipeline import IngestReport, Progress, run_ingest
+from ingest.sources import SourceSpec, read_source
+from retrieval.answering import AnswerParams, NewsAnswerer
 from retrieval.embedding import Embedder, LazyEmbedder, load_embedder
 from retrieval.hybrid import Retriever
 from retrieval.llm import LLMComposer, build_chat_model
+from retrieval.status import IndexStatus, index_status
 from retrieval.store import HnswParams, IndexStore, index_name, open_client
 
-CHUNKING_SCHEME = 1  # bump when chunking changes in a way that makes old vectors incomparable
+USER_AGENT = "newsbot/0.1 (+news QA bot)"
 
 
 def chunking_params(settings: Settings) -> ChunkingParams:
@@ -47,38 +55,108 @@ def open_store(settings: Settings) -> IndexStore:
     )
 
 
-def load_model(settings: Settings) -> Embedder:
-    return load_embedder(settings.embedding_model)
-
-
-def lazy_model(settings: Settings) -> LazyEmbedder:
-    """The model, loaded only if something needs embedding."""
-    return LazyEmbedder(settings.embedding_model)
-
-
 def http_client(settings: Settings) -> httpx.Client:
-    return httpx.Client(
+    """The client for article pages and feeds: no loopback or private address is reached
+    except what NEWSBOT_FETCH_ALLOW_HOSTS lists (ingest.netguard)."""
+    from ingest.netguard import guarded_client  # TODO: move to the module imports
+
+    return guarded_client(
+        allow=settings.fetch_allow_hosts,
         timeout=settings.http_timeout,
-        follow_redirects=True,
         max_redirects=5,
-        headers={"User-Agent": "newsbot/0.1 (+news QA bot)"},
+        headers={"User-Agent": USER_AGENT},
     )
 
 
-def source_reader(settings: Settings, http: httpx.Client):
-    return partial(read_source, http=http, max_bytes=int(settings.max_source_mb * 1024 * 1024))
+def answer_params(settings: Settings, **overrides) -> AnswerParams:
+    """What the answerer takes from settings: the question limit and the follow-up turns."""
+    values = {
+        "max_question_chars": settings.max_question_chars,
+        "follow_up_turns": settings.history_turns,
+    }
+    values.update(overrides)
+    return AnswerParams(**values)
 
 
-def build_answerer(settings: Settings, store: IndexStore, model: Embedder) -> NewsAnswerer:
-    """The answerer: extractive by default, an LLM composer when NEWSBOT_LLM_MODEL is set."""
-    composer = None
-    if settings.llm_model:
-        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-        chat = build_chat_model(
-            settings.llm_model,
-            base_url=settings.llm_base_url,
-            api_key=key,
-            timeout=settings.llm_timeout,
+class Runtime:
+    """The parts of one newsbot process, built lazily from `settings` and shared.
+
+    `eager_model` loads the model with the first part that needs it; otherwise an ingest that
+    finds nothing new never pays for loading it.
+    """
+
+    def __init__(
+        self, settings: Settings, *, eager_model: bool = True, model: Embedder | None = None
+    ):
+        self.settings = settings
+        self.eager_model = eager_model
+        if model is not None:  # an already loaded model (tests, benchmarks) is used as is
+            self.__dict__["model"] = model
+
+    @cached_property
+    def store(self) -> IndexStore:
+        return open_store(self.settings)
+
+    @cached_property
+    def model(self) -> Embedder | LazyEmbedder:
+        if self.eager_model:
+            return load_embedder(self.settings.embedding_model)
+        return LazyEmbedder(self.settings.embedding_model)
+
+    @cached_property
+    def http(self) -> httpx.Client:
+        return http_client(self.settings)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.store, self.model)
+
+    @cached_property
+    def answerer(self) -> NewsAnswerer:
+        """Extractive by default; an LLM composer writes the answer when NEWSBOT_LLM_MODEL is
+        set (the extractive answer stays the fallback)."""
+        return NewsAnswerer(
+            self.retriever, composer=self.composer, params=answer_params(self.settings)
         )
-        composer = LLMComposer(chat)
-    return NewsAnswerer(Retriever(store, model), composer=composer)
+
+    @cached_property
+    def composer(self) -> LLMComposer | None:
+        s = self.settings
+        if not s.llm_model:
+            return None
+        key = s.llm_api_key.get_secret_value() if s.llm_api_key else None
+        chat = build_chat_model(
+            s.llm_model, base_url=s.llm_base_url, api_key=key, timeout=s.llm_timeout
+        )
+        return LLMComposer(chat)
+
+    def source_reader(self) -> Callable:
+        max_bytes = int(self.settings.max_source_mb * 1024 * 1024)
+        return partial(read_source, http=self.http, max_bytes=max_bytes)
+
+    def ingest(
+        self,
+        specs: list[SourceSpec],
+        *,
+        prune: bool = False,
+        sources_file: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """The one way into `run_ingest`: the CLI and the bot both call this."""
+        return run_ingest(
+            specs,
+            read_source=self.source_reader(),
+            store=self.store,
+            embedder=self.model,
+            params=chunking_params(self.settings),
+            prune=prune,
+            sources_file=sources_file,
+            progress=progress,
+        )
+
+    def status(self) -> IndexStatus:
+        return index_status(self.store, self.settings.embedding_model)
+
+    def close(self) -> None:
+        if "http" in self.__dict__:
+            self.http.close()

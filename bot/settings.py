@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -54,6 +54,20 @@ class Settings(BaseSettings):
     max_source_mb: float = Field(
         50.0, description="Largest file or download accepted as a source, in MB.", gt=0
     )
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts, IPs or CIDRs (comma-separated) that article and feed fetches may "
+        "reach although they are loopback or private (an intranet news site); nothing else "
+        "private is ever fetched. Empty: only public addresses.",
+    )
+
+    @field_validator("fetch_allow_hosts", mode="before")
+    @classmethod
+    def _comma_separated_hosts(cls, value):
+        if isinstance(value, str):
+            return [part for part in re.split(r"[,\s]+", value.strip()) if part]
+        return value
+
     llm_model: str | None = Field(
         None,
         description="LangChain chat model (e.g. openai:gpt-4o-mini) that writes answers from "
@@ -66,7 +80,24 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(
         30.0, description="Seconds to wait for the LLM before giving the extractive answer.", gt=0
     )
+    max_question_chars: int = Field(
+        1000,
+        description="Longest question answered (the bot, `ask`, `search`); longer ones get a hint.",
+        ge=10,
+        le=4096,
+    )
+    history_turns: int = Field(
+        3,
+        description="Recent question/answer turns per chat used for follow-ups; 0: none.",
+        ge=0,
+        le=20,
+    )
     log_level: str = Field("WARNING", description="Python logging level for the CLI and bot.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Log lines as timestamped text, or as one JSON object per line (for log "
+        "collectors).",
+    )
 
 
 class ServeSettings(Settings):
@@ -120,15 +151,6 @@ class ServeSettings(Settings):
     )
     chat_questions_per_minute: int = Field(
         20, description="Questions one chat (group, channel) may ask per minute.", ge=1
-    )
-    max_question_chars: int = Field(
-        1000, description="Longer questions get a hint instead of an answer.", ge=10, le=4096
-    )
-    history_turns: int = Field(
-        3,
-        description="Recent question/answer turns per chat used for follow-ups; 0: none.",
-        ge=0,
-        le=20,
     )
     concurrent_updates: int = Field(
         32,

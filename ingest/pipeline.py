@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from ingest.article import Article, SourceFailure
-from ingest.chunking import chunk_text
+from ingest.chunking import ChunkingParams, chunk_text
 from ingest.sources import SourceResult, SourceSpec
 from retrieval.embedding import Embedder
 from retrieval.store import IndexStore
@@ -26,13 +26,6 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 SourceReader = Callable[[SourceSpec], SourceResult]
 ENCODE_GROUP = 1024  # texts per encode call, cut from one global order (see encode_order)
-
-
-@dataclass(frozen=True)
-class ChunkingParams:
-    target_tokens: int = 128
-    overlap_sentences: int = 0
-    title_in_embedding: bool = True
 
 
 @dataclass

@@ -47,8 +47,8 @@ class AnswerParams:
     min_coverage: float = 0.12  # share of the question's weight the best sentence holds
     sure_coverage: float = 0.5
     max_sentences: int = 3
-    max_question_chars: int = 1000
-    follow_up_turns: int = 3
+    max_question_chars: int = 1000  # NEWSBOT_MAX_QUESTION_CHARS
+    follow_up_turns: int = 3  # NEWSBOT_HISTORY_TURNS: earlier turns a follow-up may lean on
 
 
 def clean_question(text: str, max_chars: int) -> str:
@@ -66,7 +66,12 @@ def clean_question(text: str, max_chars: int) -> str:
     return cleaned
 
 
-def follow_up_context(question: str, history: Sequence[Turn], turns: int = 3) -> str:
+def recent_turns(history: Sequence[Turn], turns: int) -> list[Turn]:
+    """The last `turns` turns (none when `turns` is 0)."""
+    return list(history)[-turns:] if turns > 0 else []
+
+
+def follow_up_context(question: str, history: Sequence[Turn]) -> str:
     """Earlier questions that a follow-up ("And when is it?") leans on, else ""."""
     if not history:
         return ""
@@ -78,7 +83,7 @@ def follow_up_context(question: str, history: Sequence[Turn], turns: int = 3) ->
     )
     if not leans:
         return ""
-    return " ".join(q for q, _ in list(history)[-turns:])
+    return " ".join(q for q, _ in history)
 
 
 class NewsAnswerer:
@@ -96,7 +101,8 @@ class NewsAnswerer:
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         p = self.params
         question = clean_question(question, p.max_question_chars)
-        context = follow_up_context(question, history, p.follow_up_turns)
+        history = recent_turns(history, p.follow_up_turns)
+        context = follow_up_context(question, history)
         hits = self.retriever.search(question, p.passages, context=context)
         sentences = score_sentences(
             question,

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CANNOT_ANSWER_PHRASE = "The passages do not answer this question."
-HISTORY_TURNS = 3  # earlier (question, answer) pairs sent along for follow-ups
 MAX_HISTORY_ANSWER_CHARS = 600
 
 SYSTEM_PROMPT = f"""\
@@ -96,12 +95,12 @@ def _passage_header(n: int, passage: Passage) -> str:
 def build_messages(
     question: str, passages: Sequence[Passage], history: Sequence[tuple[str, str]]
 ) -> list[BaseMessage]:
-    """System rules, the last few turns (for follow-ups), then numbered passages and question.
+    """System rules, the earlier turns (for follow-ups), then numbered passages and question.
 
-    Earlier answers lose their `[n]` markers: those numbers pointed at other passages.
+    The caller decides how many turns and passages to send (AnswerParams). Earlier answers lose their `[n]` markers: those numbers pointed at other passages.
     """
     messages: list[BaseMessage] = [SystemMessage(SYSTEM_PROMPT)]
-    for past_question, past_answer in list(history)[-HISTORY_TURNS:]:
+    for past_question, past_answer in history:
         reply = _tidy(_MARKER.sub("", past_answer))[:MAX_HISTORY_ANSWER_CHARS]
         messages.append(HumanMessage(past_question))
         messages.append(AIMessage(reply))
@@ -280,9 +279,8 @@ def _describe_failure(exc: BaseException) -> str:
 class LLMComposer:
     """Writes the answer with a chat model; None whenever the extractive answer should stand."""
 
-    def __init__(self, model: BaseChatModel, *, max_passages: int = 8) -> None:
+    def __init__(self, model: BaseChatModel) -> None:
         self.model = model
-        self.max_passages = max_passages
 
     def compose(
         self,
@@ -290,7 +288,7 @@ class LLMComposer:
         hits: Sequence[SearchHit],
         history: Sequence[tuple[str, str]] = (),
     ) -> Answer | None:
-        hits = list(hits)[: self.max_passages]
+        hits = list(hits)
         if not hits:
             return None
         passages = [hit.passage for hit in hits]

@@ -206,10 +206,31 @@ class FakeBotApi:
                 self._updates.append(update)
                 self._cond.notify_all()
                 return update["update_id"]
-        status = self.post_to_webhook(update, secret=webhook.get("secret_token"))
+        status = self.deliver_to_webhook(update, secret=webhook.get("secret_token"))
         if status != 200:
             raise AssertionError(f"the bot's webhook answered {status}")
         return update["update_id"]
+
+    def deliver_to_webhook(
+        self, update: dict, *, secret: str | None, give_up_after: float = 60.0
+    ) -> int:
+        """POST an update as Telegram does: a refused connection or a 5xx answer is retried
+        with backoff (the bot's web server may not listen yet right after setWebhook)."""
+        deadline = time.monotonic() + give_up_after
+        delay = 0.05
+        while True:
+            try:
+                status = self.post_to_webhook(update, secret=secret)
+            except httpx.TransportError:
+                status = None
+            if status is not None and status < 500:
+                return status
+            if time.monotonic() + delay > deadline:
+                if status is None:
+                    raise AssertionError("the bot's webhook could not be reached")
+                return status
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     def post_to_webhook(self, update: dict, *, secret: str | None) -> int:
         headers = {"Content-Type": "application/json"}

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import pytest
 from telegram import Update
 
-from bot.service import BotState
 from bot.settings import ServeSettings
+from bot.telegram.context import BotState
 from ingest.pipeline import IngestReport
 from retrieval.status import IndexStatus
 from retrieval.types import Answer, Citation

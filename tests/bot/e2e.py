@@ -86,6 +86,8 @@ class BotProcess:
                 "TELEGRAM_API_BASE_URL": api.base_url,
                 "NEWSBOT_DATA_DIR": str(data_dir),
                 "NEWSBOT_LOG_LEVEL": "INFO",
+                # the tests' article pages are on loopback, which the bot refuses by default
+                "NEWSBOT_FETCH_ALLOW_HOSTS": "127.0.0.1",
                 **env,
             }
         )
@@ -107,14 +109,22 @@ class BotProcess:
         def ready():
             if self.process.poll() is not None:
                 raise AssertionError(f"newsbot serve exited early:\n{self.stderr()}")
-            if webhook:
-                return self.api.webhook is not None
+            if webhook:  # set, and the bot's web server accepts connections
+                return self.api.webhook is not None and self._listening()
             commands = self.api.calls_to("setMyCommands")
             return commands and any(c.at > commands[0].at for c in self.api.calls_to("getUpdates"))
 
         self.api.wait_for(ready, timeout, "the bot to start")
         self.startup_seconds = time.monotonic() - started
         return self
+
+    def _listening(self) -> bool:
+        host, _, port = self.env["NEWSBOT_WEBHOOK_LISTEN"].rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=1):
+                return True
+        except OSError:
+            return False
 
     def stop(self, timeout: float = 30) -> int:
         if self.process is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from telegram import Message
 
-from bot.addressing import addressed_question
+from bot.telegram.addressing import addressed_question
 from tests.bot.botapi_server import BOT_ID, BOT_USERNAME, FakeBotApi
 
 api = FakeBotApi()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli, runtime
-from bot.eval_command import cmd_eval
+from bot.cli.eval_cmd import cmd_eval
 from bot.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -158,7 +158,7 @@ def indexed(tmp_path_factory) -> tuple[Path, Path]:
 def newsbot_eval(monkeypatch, embedder):
     """`newsbot eval ARGS` against a data dir, in-process through the CLI, with the session's
     model (loaded once)."""
-    monkeypatch.setattr(runtime, "load_model", lambda settings: embedder)
+    monkeypatch.setattr(runtime, "load_embedder", lambda name: embedder)
 
     def run(*argv: str, data_dir: Path) -> int:
         monkeypatch.setenv("NEWSBOT_DATA_DIR", str(data_dir))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import formatting
-from bot.formatting import render_answer, sources_message, split_html, tg_len
+from bot.telegram import formatting
+from bot.telegram.formatting import render_answer, sources_message, split_html, tg_len
 from retrieval.types import Answer, Citation
 from tests.bot import telegram_html
 

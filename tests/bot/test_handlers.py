@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from bot import handlers
-from bot.serve import build_application
+from bot.telegram import admin, replies
+from bot.telegram.app import build_application
 from retrieval.errors import IndexNotFoundError
 from retrieval.types import Answer, Citation
 from tests.bot.botapi_server import BOT_USERNAME, FakeBotApi
@@ -99,7 +99,7 @@ async def test_sources_button_reveals_quotes_and_hides_them(api):
         await deliver(app, {"callback_query": {"id": "q3", "from": reader, "chat_instance": "c",
                                                "message": bot_message, "data": "src:zzzz"}})
     assert api.calls_to("answerCallbackQuery", callback_query_id="q3")[0].params["text"] == (
-        handlers.TOO_OLD)
+        replies.TOO_OLD)
 
 
 async def test_group_answers_only_when_addressed(api):
@@ -179,7 +179,7 @@ async def test_start_and_help(api):
     assert f"@{BOT_USERNAME}" in help_
     assert "/reingest" not in help_
     assert f"Your Telegram user id is <code>{reader['id']}</code>" in help_
-    assert unknown == handlers.UNKNOWN_COMMAND
+    assert unknown == replies.UNKNOWN_COMMAND
 
 
 async def test_rate_limit_replies_friendly_and_skips_the_work(api):
@@ -207,8 +207,8 @@ async def test_hints_for_empty_oversized_and_non_text(api):
     assert service.questions == []
     too_long, non_text = texts(api, chat["id"])
     assert "under 50 characters" in too_long
-    assert non_text == handlers.NON_TEXT
-    assert texts(api, group["id"]) == [handlers.ASK_HINT]
+    assert non_text == replies.NON_TEXT
+    assert texts(api, group["id"]) == [replies.ASK_HINT]
 
 
 async def test_non_admins_are_refused_and_nothing_runs(api):
@@ -218,7 +218,7 @@ async def test_non_admins_are_refused_and_nothing_runs(api):
         for command in ("/reingest", "/add https://example.org/a", "/status"):
             await deliver(app, {"message": api.message(chat, command, sender=reader)})
         await asyncio.sleep(0.1)
-    assert texts(api, chat["id"]) == [handlers.ADMIN_ONLY] * 3
+    assert texts(api, chat["id"]) == [replies.ADMIN_ONLY] * 3
     assert service.ingests == []
 
 
@@ -266,7 +266,7 @@ async def test_admin_add_validates_the_url(api):
             lambda: any("done in" in c.params["text"] for c in api.calls_to("editMessageText")),
             10,
         )
-    assert texts(api, chat["id"])[0] == handlers.ADD_USAGE
+    assert texts(api, chat["id"])[0] == replies.ADD_USAGE
     assert service.ingests == ["add https://example.org/a"]
 
 
@@ -280,7 +280,7 @@ async def test_unexpected_error_gets_fixed_sentence_and_admin_report(api):
 
     async with running(api, explode, admin_chat_id=admin_chat["id"]) as (app, _):
         await deliver(app, {"message": api.message(chat, "Who?", sender=reader)})
-    assert texts(api, chat["id"]) == [handlers.FIXED_ERROR]
+    assert texts(api, chat["id"]) == [replies.FIXED_ERROR]
     [report] = texts(api, admin_chat["id"])
     assert "RuntimeError" in report
     assert "secret internals" not in report
@@ -295,7 +295,7 @@ async def test_expected_failures_get_clear_sentences(api):
 
     async with running(api, no_index) as (app, _):
         await deliver(app, {"message": api.message(chat, "Who?", sender=reader)})
-    assert texts(api, chat["id"]) == [handlers.NO_INDEX]
+    assert texts(api, chat["id"]) == [replies.NO_INDEX]
 
 
 async def test_sends_are_retried_after_429_and_dropped_connections(api):
@@ -337,7 +337,7 @@ def test_listen_setting_parses(api, listen):
 async def test_scheduled_reingest_reports_to_the_admin_chat(api):
     admin_chat = api.group("Admins", chat_id=-1010)
     async with running(api, reingest_every=0.3, admin_chat_id=admin_chat["id"]) as (app, svc):
-        [job] = app.job_queue.get_jobs_by_name(handlers.SCHEDULED_INGEST_JOB)
+        [job] = app.job_queue.get_jobs_by_name(admin.SCHEDULED_INGEST_JOB)
         assert job is not None
         await asyncio.to_thread(api.wait_for, lambda: api.sent_to(admin_chat["id"]), 10)
         job.schedule_removal()
@@ -349,5 +349,5 @@ async def test_scheduled_reingest_reports_to_the_admin_chat(api):
 async def test_scheduled_reingest_skips_while_another_runs(api):
     async with running(api) as (app, service):
         service.state.ingests.try_start("Re-ingest")
-        await app.job_queue.run_once(handlers.run_scheduled_ingest, 0).run(app)
+        await app.job_queue.run_once(admin.run_scheduled_ingest, 0).run(app)
         assert service.ingests == []

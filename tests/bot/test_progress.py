@@ -1,6 +1,6 @@
 """The terminal progress bars shared by `newsbot ingest` and `newsbot eval`."""
 
-from bot.progress import StageBars, terminal_progress
+from bot.cli.progress import StageBars, terminal_progress
 
 
 def test_off_a_terminal_or_with_json_there_is_no_bar():

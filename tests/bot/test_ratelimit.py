@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.conversations import Conversations
-from bot.ratelimit import RateLimiter, SlidingWindow
+from bot.telegram.conversations import Conversations
+from bot.telegram.ratelimit import RateLimiter, SlidingWindow
 
 
 class Clock:
@@ -55,7 +55,7 @@ def test_missing_user_or_chat_is_not_limited_on_that_side():
 
 
 def test_idle_keys_are_forgotten(monkeypatch):
-    monkeypatch.setattr("bot.ratelimit.MAX_KEYS", 3)
+    monkeypatch.setattr("bot.telegram.ratelimit.MAX_KEYS", 3)
     window = SlidingWindow(1)
     for key in range(3):
         window.record(key, 0.0)

@@ -9,8 +9,8 @@ import time
 import pytest
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.ingest_jobs import IngestJobs, ProgressRelay
-from bot.retry import RetryingLimiter
+from bot.telegram.ingest_jobs import IngestJobs, ProgressRelay
+from bot.telegram.retry import RetryingLimiter
 
 
 class Flaky:

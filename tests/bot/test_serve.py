@@ -8,8 +8,10 @@ import logging
 import pytest
 from pydantic import ValidationError
 
-from bot import serve
+from bot import logs
+from bot.cli.main import build_parser
 from bot.settings import ServeSettings, parse_period
+from bot.telegram import serve
 from tests.bot.botapi_server import TOKEN
 
 
@@ -93,7 +95,7 @@ def test_logs_never_show_the_token():
     root = logging.getLogger()
     root.addHandler(handler)
     try:
-        serve.protect_logs(TOKEN)
+        logs.protect_logs(TOKEN)
         logging.getLogger("telegram.Bot").warning("POST https://api/bot%s/getMe", TOKEN)
     finally:
         root.removeHandler(handler)
@@ -103,9 +105,8 @@ def test_logs_never_show_the_token():
 
 
 def test_serve_arguments():
-    parser = argparse.ArgumentParser()
-    serve.add_serve_arguments(parser)
-    assert parser.parse_args(["--drop-pending-updates"]).drop_pending_updates
+    args = build_parser().parse_args(["serve", "--drop-pending-updates"])
+    assert args.drop_pending_updates
 
 
 @pytest.mark.integration

@@ -45,9 +45,13 @@ class ProgressRelay:
     """Without `edit` (a scheduled ingest) progress is simply not shown."""
 
     def __init__(
-        self, edit: Callable[[str], Awaitable[object]] | None,
-        render: Callable[[str, int, int], str], *, first_text: str | None = None,
-        min_interval: float = 1.0, clock: Callable[[], float] = time.monotonic,
+        self,
+        edit: Callable[[str], Awaitable[object]] | None,
+        render: Callable[[str, int, int], str],
+        *,
+        first_text: str | None = None,
+        min_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.edit = edit
         self.render = render

@@ -14,8 +14,9 @@ import json
 import sys
 from pathlib import Path
 
-from bot import runtime
-from bot.progress import terminal_progress
+from bot.cli.exits import Exit, fail
+from bot.cli.progress import terminal_progress
+from bot.runtime import Runtime
 from bot.settings import Settings
 from retrieval.evaluation import (
     QUERIES_FILE,
@@ -25,7 +26,6 @@ from retrieval.evaluation import (
     split_queries,
 )
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SPLITS = ("dev", "test")
 MAX_K = 100
 
@@ -44,29 +44,30 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 
-def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> Exit:
     problem = _usage_problem(args)
     if problem:
-        return _fail(problem, EXIT_USAGE)
+        return fail(problem, Exit.USAGE)
     try:
         queries = split_queries(load_queries(args.dataset), args.split)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        return _fail(f"cannot read {args.dataset / QUERIES_FILE}: {exc}", EXIT_USAGE)
+        return fail(f"cannot read {args.dataset / QUERIES_FILE}: {exc}", Exit.USAGE)
     if args.limit is not None:
         queries = queries[: args.limit]
     if not queries:
-        return _fail(f"no queries in the {args.split} split of {args.dataset}", EXIT_USAGE)
+        return fail(f"no queries in the {args.split} split of {args.dataset}", Exit.USAGE)
 
-    store = runtime.open_store(settings)
+    runtime = Runtime(settings)
+    store = runtime.store
     store.current()  # no index at all: IndexNotFoundError, a clear line and exit 1
     gold = _gold_titles(queries)
     missing = gold - {_norm(p.title) for p in store.passages()}
     if gold and len(missing) == len(gold):
-        return _fail(
+        return fail(
             f"the index at {store.location} holds none of the dataset's articles "
             f"(checked {len(gold)} gold evidence titles): run "
             f"`newsbot ingest {args.dataset / 'corpus.json'}` first",
-            EXIT_FAILED,
+            Exit.FAILED,
         )
     if missing:
         example = next(iter(sorted(missing)))
@@ -80,8 +81,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             "newsbot: note: Hits@10 and MRR@10 look at only the top --k passages", file=sys.stderr
         )
 
-    answerer = runtime.build_answerer(settings, store, runtime.load_model(settings))
-    retriever = answerer.retriever
+    answerer = runtime.answerer
+    retriever = runtime.retriever
     with terminal_progress(not args.json, transient=True) as bars:
         report = run_eval(
             queries,
@@ -96,7 +97,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"{args.dataset} ({args.split} split)")
         print(report.render())
-    return EXIT_OK
+    return Exit.OK
 
 
 def _usage_problem(args: argparse.Namespace) -> str | None:
@@ -111,11 +112,6 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     if not (args.dataset / QUERIES_FILE).is_file():
         return f"{args.dataset} holds no {QUERIES_FILE}"
     return None
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"newsbot: {message}", file=sys.stderr)
-    return code
 
 
 def _norm(title: str) -> str:

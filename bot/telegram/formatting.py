@@ -87,7 +87,8 @@ def render_answer(answer: Answer, *, limit: int = MAX_LEN) -> RenderedAnswer:
         return RenderedAnswer([together], answer_in_last=True, has_sources=True)
     return RenderedAnswer(
         [*split_html(body, limit), sources_message(answer, answer_in_last=False, limit=limit)],
-        answer_in_last=False, has_sources=True,
+        answer_in_last=False,
+        has_sources=True,
     )
 
 
@@ -331,8 +332,11 @@ def format_duration(seconds: float) -> str:
 
 # -- ingest progress -------------------------------------------------------------------------
 
-STAGE_LABELS = {"sources": "sources read", "embedding": "passages embedded",
-                "indexing": "passages indexed"}
+STAGE_LABELS = {
+    "sources": "sources read",
+    "embedding": "passages embedded",
+    "indexing": "passages indexed",
+}
 
 
 def report_counts(report: dict) -> str:
@@ -364,3 +368,25 @@ def ingest_summary_html(title: str, report: dict, *, limit: int = MAX_LEN) -> st
     for note in report.get("notes") or []:
         lines.append(f"• {escape(shorten(str(note), 200))}")
     return split_html("\n".join(lines), limit)[0]
+
+
+def ingest_busy_html(title: str) -> str:
+    return (
+        f"<b>{escape(title)}</b>: another ingest holds the index (perhaps from the command "
+        "line); nothing was done. Try again when it has finished."
+    )
+
+
+def ingest_bad_sources_html(title: str, sources_file: str) -> str:
+    sources = escape(sources_file)
+    return (
+        f"<b>{escape(title)}</b>: the sources file {sources} is missing or invalid; nothing "
+        f"was done. <code>newsbot ingest --sources {sources}</code> on the server says why."
+    )
+
+
+def ingest_failed_html(title: str, error_type: str) -> str:
+    return (
+        f"<b>{escape(title)}</b>: failed ({escape(error_type)}); the previous index stays in "
+        "use. Details are in the server log."
+    )

@@ -53,7 +53,11 @@ class SlidingWindow:
 
 class RateLimiter:
     def __init__(
-        self, *, per_user: int, per_chat: int, window: float = WINDOW,
+        self,
+        *,
+        per_user: int,
+        per_chat: int,
+        window: float = WINDOW,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.users = SlidingWindow(per_user, window)

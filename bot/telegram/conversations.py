@@ -14,7 +14,11 @@ TURN_TTL = 30 * 60.0  # seconds: a question an hour later starts afresh
 
 class Conversations:
     def __init__(
-        self, turns: int, *, max_conversations: int = MAX_CONVERSATIONS, ttl: float = TURN_TTL,
+        self,
+        turns: int,
+        *,
+        max_conversations: int = MAX_CONVERSATIONS,
+        ttl: float = TURN_TTL,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.turns = turns

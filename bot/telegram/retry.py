@@ -31,7 +31,11 @@ def retry_after_seconds(error: RetryAfter) -> float:
 
 class RetryingLimiter(BaseRateLimiter[None]):
     def __init__(
-        self, *, attempts: int = 4, max_wait: float = 30.0, backoff: float = 0.5,
+        self,
+        *,
+        attempts: int = 4,
+        max_wait: float = 30.0,
+        backoff: float = 0.5,
         sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
     ):
         self.attempts = attempts
@@ -45,9 +49,7 @@ class RetryingLimiter(BaseRateLimiter[None]):
     async def shutdown(self) -> None:
         pass
 
-    async def process_request(
-        self, callback, args, kwargs, endpoint, data, rate_limit_args
-    ):
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
         for attempt in range(1, self.attempts + 1):
             try:
                 return await callback(*args, **kwargs)
@@ -65,7 +67,9 @@ class RetryingLimiter(BaseRateLimiter[None]):
                 wait = self.backoff * 2 ** (attempt - 1)
                 logger.warning(
                     "%s: network error (%s), retrying in %.1f s",
-                    endpoint, type(error).__name__, wait,
+                    endpoint,
+                    type(error).__name__,
+                    wait,
                 )
                 await self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover

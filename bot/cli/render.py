@@ -1,0 +1,79 @@
+"""Plain-text views of results for the terminal (pure functions)."""
+
+from __future__ import annotations
+
+from ingest.pipeline import IngestReport
+from retrieval.status import IndexStatus
+from retrieval.types import Answer
+
+
+def day(iso: str | None, missing: str = "date unknown") -> str:
+    """The calendar day of an ISO timestamp, for display."""
+    return iso[:10] if iso else missing
+
+
+def render_report(report: IngestReport) -> str:
+    took = f"in {report.seconds:.1f} s"
+    if report.stages:
+        took += f" ({', '.join(f'{stage} {s:.1f} s' for stage, s in report.stages.items())})"
+    lines = [
+        f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"removed {report.removed}, failed {len(report.failed)}",
+        f"embedded {report.embedded} passages (reused {report.reused}) {took}",
+    ]
+    lines += [f"  failed: {f.source}: {f.reason}" for f in report.failed]
+    lines += [f"  note: {note}" for note in report.notes]
+    return "\n".join(lines)
+
+
+def render_status(status: IndexStatus) -> str:
+    if not status.collection:
+        return f"no index yet at {status.store} — run `newsbot ingest`"
+    outlets = ", ".join(f"{name} ({n})" for name, n in list(status.outlets.items())[:8])
+    more = len(status.outlets) - 8
+    dates = (
+        f"{day(status.first_published)} .. {day(status.last_published)}"
+        if status.first_published
+        else "no dated articles"
+    )
+    undated = f"; {status.undated_articles} undated" if status.undated_articles else ""
+    lines = [
+        f"articles:    {status.articles} ({status.chunks} passages)",
+        f"outlets:     {len(status.outlets)}: {outlets}{f' and {more} more' if more > 0 else ''}",
+        f"published:   {dates}{undated}",
+    ]
+    last = status.last_ingest or {}
+    if last:
+        lines.append(
+            f"last ingest: {last.get('finished_at')}: added {last.get('added')}, updated "
+            f"{last.get('updated')}, unchanged {last.get('unchanged')}, removed "
+            f"{last.get('removed')}, failed {len(last.get('failed', []))}"
+        )
+    lines.append(f"model:       {status.model}")
+    lines.append(f"store:       {status.store} [{status.collection}]")
+    return "\n".join(lines)
+
+
+def render_hits(result: dict) -> str:
+    blocks = []
+    for hit in result["results"]:
+        head = (
+            f"{hit['rank']}. [{hit['score']:.3f}] {hit['title']} — {hit['source']}, "
+            f"{day(hit['published_at'], 'undated')}"
+        )
+        url = f"\n   {hit['url']}" if hit["url"] else ""
+        blocks.append(f"{head}{url}\n   {hit['text']}\n")
+    return "\n".join(blocks)
+
+
+def render_answer(answer: Answer) -> str:
+    lines = [answer.text]
+    if answer.citations:
+        lines.append("")
+    for c in answer.citations:
+        also = f" (also: {', '.join(c.also_in)})" if c.also_in else ""
+        lines.append(f"[{c.n}] {c.title} — {c.source}{also}, {day(c.published_at)}")
+        if c.url:
+            lines.append(f"    {c.url}")
+        lines.append(f"    “{c.quote}”")
+    return "\n".join(lines)

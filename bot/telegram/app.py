@@ -1,0 +1,110 @@
+"""The PTB application: HTML replies without link previews, updates handled concurrently,
+every Bot API call retried on 429 and network errors, typed handler context, and `post_init`
+building the service (model, index, answerer) once and registering the command menu and the
+scheduled re-ingest."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, Defaults
+
+from bot.settings import ServeSettings
+from bot.telegram import admin, handlers
+from bot.telegram.context import CONTEXT_TYPES, SERVICE_KEY
+from bot.telegram.retry import RetryingLimiter
+from bot.telegram.service import NewsService
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CHANNEL_POST,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+]
+PRIVATE_COMMANDS = [
+    BotCommand("start", "What I know and how to ask"),
+    BotCommand("help", "How to ask"),
+]
+GROUP_COMMANDS = [
+    BotCommand("ask", "Ask a question about the news"),
+    BotCommand("help", "How to ask"),
+]
+ADMIN_COMMANDS = [
+    BotCommand("status", "Index size, outlets, last ingest, uptime"),
+    BotCommand("reingest", "Re-read the sources file"),
+    BotCommand("add", "Read one article: /add URL"),
+]
+
+ServiceFactory = Callable[[ServeSettings], NewsService]
+
+
+def build_application(
+    settings: ServeSettings, *, service_factory: ServiceFactory = NewsService.build
+) -> Application:
+
+    async def post_init(application: Application) -> None:
+        service = await asyncio.to_thread(service_factory, settings)
+        application.bot_data[SERVICE_KEY] = service
+        await register_commands(application.bot, settings.admin_ids)
+        if settings.reingest_every:
+            application.job_queue.run_repeating(
+                admin.run_scheduled_ingest,
+                interval=settings.reingest_every,
+                first=settings.reingest_every,
+                name=admin.SCHEDULED_INGEST_JOB,
+                job_kwargs={"max_instances": 1, "coalesce": True},
+            )
+        logger.info("ready")
+
+    async def post_shutdown(application: Application) -> None:
+        service = application.bot_data.get(SERVICE_KEY)
+        if service is not None:
+            service.close()
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .context_types(CONTEXT_TYPES)
+        .concurrent_updates(settings.concurrent_updates)
+        .rate_limiter(RetryingLimiter())
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    handlers.register(application, settings.admin_ids)
+    return application
+
+
+async def register_commands(bot: Bot, admin_ids: list[int]) -> None:
+    """The command menu: private chats, groups, and each admin's private chat."""
+    await bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+    await bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
+    for admin_id in admin_ids:
+        try:
+            await bot.set_my_commands(
+                PRIVATE_COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
+            )
+        except TelegramError:  # the admin has not started a chat with the bot yet
+            logger.info("admin commands not shown to %s: no chat with the bot yet", admin_id)

@@ -1,0 +1,79 @@
+"""Typed shared state for handlers: `context.service` and `context.state` instead of digging
+in `bot_data` (PTB's CustomContext pattern)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+
+from bot.settings import ServeSettings
+from bot.telegram.conversations import Conversations
+from bot.telegram.ingest_jobs import IngestJobs
+from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.recent_answers import RecentAnswers
+
+if TYPE_CHECKING:
+    from bot.telegram.service import NewsService
+
+SERVICE_KEY = "service"
+
+
+@dataclass
+class BotState:
+    """Shared, loop-only state of a running bot."""
+
+    conversations: Conversations
+    limiter: RateLimiter
+    answers: RecentAnswers = field(default_factory=RecentAnswers)
+    ingests: IngestJobs = field(default_factory=IngestJobs)
+    started: float = field(default_factory=time.monotonic)
+    last_error_report: float = float("-inf")
+
+    @classmethod
+    def from_settings(cls, settings: ServeSettings) -> BotState:
+        return cls(
+            conversations=Conversations(settings.history_turns),
+            limiter=RateLimiter(
+                per_user=settings.user_questions_per_minute,
+                per_chat=settings.chat_questions_per_minute,
+            ),
+        )
+
+    @property
+    def uptime(self) -> float:
+        return time.monotonic() - self.started
+
+
+class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """What every handler and job receives."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ):
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+
+    @property
+    def service(self) -> NewsService:
+        """The service `post_init` built; KeyError before start-up finished."""
+        return self.bot_data[SERVICE_KEY]
+
+    @property
+    def maybe_service(self) -> NewsService | None:
+        return self.bot_data.get(SERVICE_KEY)
+
+    @property
+    def state(self) -> BotState:
+        return self.service.state
+
+    @property
+    def settings(self) -> ServeSettings:
+        return self.service.settings
+
+
+CONTEXT_TYPES = ContextTypes(context=BotContext)

@@ -1,0 +1,60 @@
+"""What the bot's handlers call: the blocking side (answers, index status, ingests), built
+once at start-up from the composition root and reached as `context.service`. Its methods block
+(encoding, Chroma, reading sources): handlers call them with `asyncio.to_thread`, so one slow
+question or a re-ingest never stalls the event loop. The loop-only state that handlers share
+(turns, rate limits, the answers behind "Sources" buttons, whether an ingest runs) is `state`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from bot.runtime import Runtime
+from bot.settings import ServeSettings
+from bot.telegram.context import BotState
+from ingest.pipeline import IngestReport
+from ingest.sources import parse_sources_file, spec_from_argument
+from retrieval.status import IndexStatus
+from retrieval.types import Answer
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+class NewsService:
+    def __init__(self, settings: ServeSettings, runtime: Runtime):
+        self.settings = settings
+        self.runtime = runtime
+        self.state = BotState.from_settings(settings)
+
+    @classmethod
+    def build(cls, settings: ServeSettings) -> NewsService:
+        """Load the model, open the store, build the answerer: once, at start-up."""
+        started = time.monotonic()
+        runtime = Runtime(settings)
+        runtime.answerer  # noqa: B018 - builds the model, the store and the retriever now
+        logger.info("model, index and answerer ready in %.1f s", time.monotonic() - started)
+        return cls(settings, runtime)
+
+    def close(self) -> None:
+        self.runtime.close()
+
+    # -- blocking calls (run them in a thread) ----------------------------------------------
+
+    def answer(self, question: str, history: list[tuple[str, str]]) -> Answer:
+        return self.runtime.answerer.answer(question, history)
+
+    def status(self) -> IndexStatus:
+        return self.runtime.status()
+
+    def reingest(self, progress: Progress) -> IngestReport:
+        """Re-read the whole sources file (articles gone from it are removed)."""
+        specs = parse_sources_file(self.settings.sources)
+        return self.runtime.ingest(specs, sources_file=True, progress=progress)
+
+    def add(self, url: str, progress: Progress) -> IngestReport:
+        """Read one article URL into the index."""
+        return self.runtime.ingest([spec_from_argument(url)], progress=progress)
