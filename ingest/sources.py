@@ -29,17 +29,13 @@ import httpx
 from ingest.article import Article, SourceFailure
 from ingest.files import DEFAULT_MAX_BYTES, read_path
 from ingest.web import read_feed, read_url
-from retrieval.errors import NewsbotError
+from retrieval.errors import SourcesFileError
 
 SourceKind = Literal["path", "url", "feed"]
 LOCATION_KEYS: tuple[SourceKind, ...] = get_args(SourceKind)
 _ALLOWED_KEYS = frozenset({"name", "outlet", *LOCATION_KEYS})
 _FEED_SUFFIXES = (".rss", ".xml", ".atom")
 _FEED_PARTS = ("/feed", "/rss")
-
-
-class SourcesFileError(NewsbotError):
-    """The sources file cannot be read or does not describe sources correctly."""
 
 
 @dataclass(frozen=True)

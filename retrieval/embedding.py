@@ -6,6 +6,7 @@ Any sentence-transformers model name or local path can be configured instead.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from retrieval.errors import ModelLoadError
+
+logger = logging.getLogger(__name__)
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 
@@ -90,7 +93,11 @@ def load_embedder(name: str = BUNDLED_MODEL, *, device: str = "cpu") -> Embedder
         transformers_logging.disable_progress_bar()
         model = SentenceTransformer(path, device=device)
     except Exception as exc:
-        raise ModelLoadError(f"cannot load embedding model {name!r}: {exc}") from exc
+        logger.warning("cannot load embedding model %r", name, exc_info=True)
+        raise ModelLoadError(
+            f"cannot load embedding model {name!r} ({type(exc).__name__}): a local path or "
+            "the bundled model works offline; details are in the log"
+        ) from exc
     return Embedder(name=name, model=model)
 
 

@@ -1,12 +1,18 @@
-"""Domain exceptions of newsbot's core.
+"""Every expected failure of newsbot, in one tree (tests/retrieval/test_errors.py keeps it
+complete).
 
 NewsbotError                 base of every expected failure; its message is fit for a user
 ├── IndexNotFoundError       no index has been built yet for these settings (run `newsbot ingest`)
 ├── StoreUnavailableError    the Chroma server or data directory cannot be reached or opened
+├── IngestBusyError          another ingest holds the index's lock
 ├── ModelLoadError           the embedding model cannot be loaded (offline, missing path)
-└── BadQuestionError         a question that cannot be asked (empty, control characters only)
+├── LLMConfigError           the configured chat model cannot be built (provider, package, key)
+├── BadQuestionError         a question that cannot be asked (empty, control characters only)
+└── SourcesFileError         the sources file cannot be read or does not describe sources
 
-Anything else that escapes is a bug and is logged with its traceback.
+Messages name what failed and what to do, never a library's raw text: that goes to the log,
+where the exception's cause (`raise ... from exc`) keeps it. Anything else that escapes is a
+bug and is logged with its traceback.
 """
 
 
@@ -22,9 +28,21 @@ class StoreUnavailableError(NewsbotError):
     pass
 
 
+class IngestBusyError(NewsbotError):
+    pass
+
+
 class ModelLoadError(NewsbotError):
     pass
 
 
+class LLMConfigError(NewsbotError):
+    pass
+
+
 class BadQuestionError(NewsbotError):
+    pass
+
+
+class SourcesFileError(NewsbotError):
     pass

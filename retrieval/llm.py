@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from retrieval.errors import NewsbotError
+from retrieval.errors import LLMConfigError
 from retrieval.lexical import tokenize
 from retrieval.sentences import split_sentences as sentence_spans
 from retrieval.types import Answer, Citation, Passage, SearchHit
@@ -40,10 +40,6 @@ Rules:
 when several do. A sentence without a marker will be deleted.
 - Cite only the numbers of the passages shown.
 - If the passages do not answer the question, reply with exactly: {CANNOT_ANSWER_PHRASE}"""
-
-
-class LLMConfigError(NewsbotError):
-    """The configured chat model cannot be built (unknown provider, missing package or key)."""
 
 
 def build_chat_model(
@@ -97,7 +93,8 @@ def build_messages(
 ) -> list[BaseMessage]:
     """System rules, the earlier turns (for follow-ups), then numbered passages and question.
 
-    The caller decides how many turns and passages to send (AnswerParams). Earlier answers lose their `[n]` markers: those numbers pointed at other passages.
+    The caller decides how many turns and passages to send (AnswerParams). Earlier answers
+    lose their `[n]` markers: those numbers pointed at other passages.
     """
     messages: list[BaseMessage] = [SystemMessage(SYSTEM_PROMPT)]
     for past_question, past_answer in history:

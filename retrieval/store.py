@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import re
 import secrets
 import time
@@ -25,14 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.errors import IndexNotFoundError, NewsbotError, StoreUnavailableError
+from retrieval.errors import IndexNotFoundError, IngestBusyError, StoreUnavailableError
 from retrieval.types import Passage
 
+logger = logging.getLogger(__name__)
+
 PAGE = 2000  # records per Chroma call: large enough to be fast, small enough for its limits
-
-
-class IngestBusyError(NewsbotError):
-    """Another ingest holds the lock."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +75,11 @@ def open_client(data_dir: Path, host: str | None = None, port: int = 8000):
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
-        where = f"{host}:{port}" if host else str(data_dir)
-        raise StoreUnavailableError(f"cannot open the Chroma store at {where}: {exc}") from exc
+        where = f"the Chroma server at {host}:{port}" if host else f"the index in {data_dir}"
+        logger.warning("cannot open %s", where, exc_info=True)
+        raise StoreUnavailableError(
+            f"cannot open {where} ({type(exc).__name__}); details are in the log"
+        ) from exc
 
 
 class IndexStore:
@@ -109,7 +111,11 @@ class IndexStore:
         try:
             return dict(self._pointer().metadata or {})
         except Exception as exc:
-            raise StoreUnavailableError(f"cannot read the index at {self.location}: {exc}") from exc
+            logger.warning("cannot read the index at %s", self.location, exc_info=True)
+            raise StoreUnavailableError(
+                f"cannot read the index at {self.location} ({type(exc).__name__}); is the "
+                "store running? Details are in the log"
+            ) from exc
 
     def current_generation(self) -> str | None:
         return self.pointer_metadata().get("current")

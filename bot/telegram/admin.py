@@ -21,9 +21,7 @@ from bot.telegram.questions import user_message_for
 from bot.telegram.sending import NO_PREVIEW, reply, send_html
 from bot.telegram.service import NewsService
 from ingest.pipeline import IngestReport
-from ingest.sources import SourcesFileError
-from retrieval.errors import NewsbotError
-from retrieval.store import IngestBusyError
+from retrieval.errors import IngestBusyError, NewsbotError, SourcesFileError
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import pytest
 
 from ingest.pipeline import ChunkingParams, run_ingest
 from ingest.sources import read_source, spec_from_argument
-from retrieval.errors import IndexNotFoundError
+from retrieval.errors import IndexNotFoundError, IngestBusyError
 from retrieval.hybrid import Retriever
-from retrieval.store import IndexStore, IngestBusyError, index_name, open_client
+from retrieval.store import IndexStore, index_name, open_client
 from tests.conftest import SEED
 from tests.retrieval.fakes import MemoryStore, dated, passage
 
