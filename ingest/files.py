@@ -7,18 +7,24 @@ record, or `{"articles": [...]}`) and `.jsonl` (one record per line). A record h
 
 Every problem becomes one `SourceFailure` with a clear reason and never stops the rest: a bad
 file among good ones, a bad record among good ones. Nothing here prints or raises for bad input.
-Text that is not UTF-8 is decoded as Windows-1252 with a note; when that fails too, the file
-is reported.
+
+Text is decoded by `decode_bytes` (files and web pages alike): a byte order mark, else a declared
+charset (an HTTP header, an HTML `<meta charset>`), else UTF-8, else the encoding
+charset-normalizer detects (with a note). Text whose encoding cannot be told confidently is
+reported, never decoded into garbage.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import charset_normalizer
 
 from ingest.article import Article, SourceFailure, article_id
 from ingest.scraped import (
@@ -130,8 +136,6 @@ def _read_file(
     data = file.read_bytes()
     if not data.strip():
         raise ContentError("file is empty")
-    if b"\x00" in data:
-        raise ContentError("binary file (contains NUL bytes), not text")
     outlet = outlet or file.parent.name or "unknown"
     file_notes: list[str] = []  # about the whole file: every article from it carries them
 
@@ -150,12 +154,14 @@ def _read_file(
             notes=tuple(file_notes + notes),
         )
 
+    text = decode_bytes(data, file_notes, html=suffix in (".html", ".htm"))
+    if not text.strip():
+        raise ContentError("file is empty")
     if suffix in (".html", ".htm"):
-        page = extract_html(data)
+        page = extract_html(text)
         if not page.title:
             raise ContentError("the page has no title")
-        return [article(page, None, [])], []
-    text = _decode(data, file_notes)
+        return [article(page, None, [])], file_notes
     if suffix in (".txt", ".md"):
         notes: list[str] = []
         page = parse_scraped(text) if suffix == ".txt" else parse_markdown(text, notes)
@@ -184,19 +190,163 @@ def _read_file(
     return items, all_notes
 
 
-def _decode(data: bytes, notes: list[str]) -> str:
+# --- text encodings ----
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# With fewer bytes outside ASCII than this, only a single-byte encoding is believed: a few bytes
+# read as one or two CJK characters are a guess, not a detection.
+MIN_DETECTION_BYTES = 8
+# Detections whose mess ratio (charset-normalizer's "chaos") is above this are not trusted.
+MAX_CHAOS = 0.1
+_CHAOS_TIE = 0.02
+# Among detections that fit about equally well, the encoding of most legacy text wins.
+_PREFERRED = (
+    "cp1252",
+    "cp1251",
+    "cp932",
+    "shift_jis",
+    "euc_jp",
+    "gb18030",
+    "gbk",
+    "big5",
+    "cp949",
+    "euc_kr",
+    "iso8859_7",
+    "cp1253",
+    "cp1250",
+    "iso8859_2",
+    "cp1254",
+    "cp1255",
+    "cp1256",
+    "cp1257",
+    "cp1258",
+    "koi8_r",
+    "koi8_u",
+    "cp874",
+    "iso8859_15",
+)
+_NAMES = {
+    "cp1250": "Windows-1250",
+    "cp1251": "Windows-1251",
+    "cp1252": "Windows-1252",
+    "cp1253": "Windows-1253",
+    "cp1254": "Windows-1254",
+    "cp1255": "Windows-1255",
+    "cp1256": "Windows-1256",
+    "cp1257": "Windows-1257",
+    "cp1258": "Windows-1258",
+    "cp932": "Shift_JIS (Windows-31J)",
+    "shift_jis": "Shift_JIS",
+    "iso8859_7": "ISO-8859-7",
+    "koi8_r": "KOI8-R",
+}
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
+)
+_META_SCAN_BYTES = 4096
+_LABELS = {"x-mac-cyrillic": "mac_cyrillic", "x-sjis": "cp932", "windows-31j": "cp932"}
+
+
+def decode_bytes(
+    data: bytes, notes: list[str], *, declared: str | None = None, html: bool = False
+) -> str:
+    """`data` as text: by its byte order mark, else its `declared` charset (an HTTP header),
+    else (for HTML) its `<meta charset>`, else UTF-8, else the detected encoding.
+
+    A note is appended to `notes` when the encoding was detected, or when a declared one did
+    not fit. Raises `ContentError` for binary data and for text whose encoding cannot be told
+    confidently.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding).lstrip("\ufeff")
+            except UnicodeDecodeError:
+                name = encoding.upper().removesuffix("-SIG")
+                raise ContentError(
+                    f"starts with a {name} byte order mark but is not {name}"
+                ) from None
+    if b"\x00" in data:
+        raise ContentError("binary file (contains NUL bytes), not text")
+    labels = [("declared charset", declared)]
+    if html:
+        match = _META_CHARSET.search(data[:_META_SCAN_BYTES])
+        labels.append(("<meta> charset", match.group(1).decode("ascii") if match else None))
+    for what, label in labels:
+        encoding = _codec(label)
+        if encoding is None:
+            continue
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as error:
+            notes.append(f"{what} {label} does not fit (undecodable byte at offset {error.start})")
+            break  # the first declaration that names a known codec is the one that counts
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         offset = error.start
+    return _detect(data, offset, notes)
+
+
+def _codec(label: str | None) -> str | None:
+    """Python's codec for a charset label; labels browsers read as Windows-1252 (Latin-1,
+    ASCII) map to it, and UTF-16 in an ASCII-compatible declaration means UTF-8."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
     try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
+        name = codecs.lookup(_LABELS.get(label, label)).name
+    except LookupError:
+        return None
+    if name in ("latin-1", "iso8859-1", "ascii"):
+        return "cp1252"
+    if name.startswith("utf-16") or name.startswith("utf-32"):
+        return "utf-8"
+    return name
+
+
+def _detect(data: bytes, offset: int, notes: list[str]) -> str:
+    outside_ascii = len(data.translate(None, bytes(range(128))))
+    not_utf8 = f"not UTF-8 (undecodable byte at offset {offset})"
+    matches = list(charset_normalizer.from_bytes(data))
+    least = min((match.chaos for match in matches), default=1.0)
+    if not matches:
+        raise ContentError(f"cannot tell the text encoding: {not_utf8}, and no known one fits")
+    if least > MAX_CHAOS:
         raise ContentError(
-            f"not valid UTF-8 text (undecodable byte at offset {offset}), nor Windows-1252"
-        ) from None
-    notes.append("not valid UTF-8: decoded as Windows-1252")
-    return text
+            f"cannot tell the text encoding: {not_utf8}, and every encoding tried reads as "
+            f"garbage (best: {matches[0].encoding})"
+        )
+    fitting: list[str] = []
+    for match in matches:
+        if match.chaos <= least + _CHAOS_TIE:
+            fitting.extend(
+                e for e in (match.encoding, *match.could_be_from_charset) if e not in fitting
+            )
+    ranked = sorted(
+        fitting, key=lambda e: _PREFERRED.index(e) if e in _PREFERRED else len(_PREFERRED)
+    )
+    for encoding in ranked:
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if outside_ascii < MIN_DETECTION_BYTES and len(text) != len(data):
+            continue  # a multi-byte encoding read from a handful of bytes is a guess
+        notes.append(f"not valid UTF-8: detected {_NAMES.get(encoding, encoding)}")
+        return text
+    if outside_ascii < MIN_DETECTION_BYTES:
+        raise ContentError(
+            f"cannot tell the text encoding: {not_utf8}, and {outside_ascii} bytes outside "
+            "ASCII are too few to detect it"
+        )
+    raise ContentError(f"cannot tell the text encoding: {not_utf8}")
 
 
 def human_size(size: int) -> str:
@@ -282,22 +432,23 @@ _BLOCK_START = re.compile(r"^\s*([-*+>#|]|\d+[.)])\s")
 def _paragraphs(text: str) -> str:
     """Paragraphs separated by exactly one blank line; hard-wrapped lines are joined, while
     lines that start a list item, quote, heading or table row stay on their own line."""
-    blocks: list[list[str]] = [[]]
+    blocks: list[list[list[str]]] = [[]]  # blocks of lines, each line the parts joined into it
     for raw in text.splitlines():
         line = raw.strip()
         if not line:
             if blocks[-1]:
                 blocks.append([])
         elif blocks[-1] and not _BLOCK_START.match(raw):
-            blocks[-1][-1] += " " + line
+            blocks[-1][-1].append(line)  # joined once at the end: linear in the text
         else:
-            blocks[-1].append(line)
-    return "\n\n".join("\n".join(lines) for lines in blocks if lines)
+            blocks[-1].append([line])
+    return "\n\n".join("\n".join(" ".join(parts) for parts in lines) for lines in blocks if lines)
 
 
 # --- JSON records ----
 
 Record = tuple[str, str, Any]  # (label for reports, key for ids, the record or a ContentError)
+_TOO_DEEP = "invalid JSON: nested too deeply to read"
 
 
 def _json_records(text: str) -> list[Record]:
@@ -307,6 +458,8 @@ def _json_records(text: str) -> list[Record]:
         raise ContentError(
             f"invalid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
         ) from None
+    except RecursionError:
+        raise ContentError(_TOO_DEEP) from None
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
     if isinstance(data, dict):
@@ -330,6 +483,8 @@ def _jsonl_records(text: str) -> list[Record]:
             record: Any = json.loads(line)
         except json.JSONDecodeError as error:
             record = ContentError(f"invalid JSON: {error.msg} (column {error.colno})")
+        except RecursionError:
+            record = ContentError(_TOO_DEEP)
         records.append((label, f"line{number}", record))
     return records
 

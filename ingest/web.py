@@ -1,20 +1,29 @@
 """Articles from the web: article pages and RSS/Atom feeds, through an injected `httpx.Client`.
 
-Nothing here builds a client: the caller owns it (its timeout, redirect limit, headers, proxy).
+Nothing here builds a client: the caller owns it (its timeout, redirect limit, headers); the one
+newsbot uses is `ingest.netguard.guarded_client`, which refuses private addresses and every
+scheme but http(s), redirects included. Each fetch also has a total deadline (`DEADLINE_FACTOR`
+times the client's timeout), so a server that drips its response cannot hold it for ever, and
+reads at most `max_bytes` of the decoded body (a gzip bomb stops at the cap).
 Redirects are followed and the final URL is recorded on the article; article ids come from the
 URL as given (the spec's URL, the feed entry's link), so they stay stable whether or not a
 page redirects or can be reached on a given run.
 
 Every problem becomes one `SourceFailure` with a clear reason: an HTTP error status, a
-timeout, too many redirects, a content type that is not a page or feed, a response over the
-size cap, a page without an article, a malformed feed. A feed entry whose page cannot be read
-falls back to the entry's summary: the article carries a note and so does the result.
+timeout, too many redirects, a refused address, a content type that is not a page or feed, a
+response over the size cap, a page whose encoding cannot be told, a page without an article, a
+malformed feed. A feed entry whose page cannot be read falls back to the entry's summary: the
+article carries a note and so does the result. A feed's first `MAX_FEED_ENTRIES` entries are
+read, and a note says how many were left.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
+import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -23,7 +32,8 @@ import feedparser
 import httpx
 
 from ingest.article import Article, SourceFailure, article_id
-from ingest.files import DEFAULT_MAX_BYTES, human_size
+from ingest.files import DEFAULT_MAX_BYTES, decode_bytes, human_size
+from ingest.netguard import BlockedError, DeadlineExceeded, fetch_deadline
 from ingest.scraped import (
     Collected,
     ContentError,
@@ -36,6 +46,8 @@ from ingest.scraped import (
 logger = logging.getLogger(__name__)
 
 MAX_WORKERS = 4
+MAX_FEED_ENTRIES = 100  # entries read from one feed (feeds list the newest first)
+DEADLINE_FACTOR = 4  # a whole fetch (redirects, headers, body) gets this many client timeouts
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset(
     {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+xml"}
@@ -61,14 +73,13 @@ class Fetched:
     charset: str | None
     content: bytes
 
-    def text_or_bytes(self) -> str | bytes:
-        """The body decoded with the declared charset, else raw bytes for the parser to sniff."""
-        if self.charset:
-            try:
-                return self.content.decode(self.charset, errors="replace")
-            except LookupError:
-                pass
-        return self.content
+    def text(self, notes: list[str] | None = None) -> str:
+        """The body as text: by its byte order mark, else the charset of the HTTP header, else
+        its `<meta charset>`, else UTF-8, else the detected encoding (a note says which).
+        Raises `ContentError` when the encoding cannot be told."""
+        return decode_bytes(
+            self.content, notes if notes is not None else [], declared=self.charset, html=True
+        )
 
     def kind(self) -> str | None:
         """What the body is: "html", "feed", or None for anything else (a PDF, an image)."""
@@ -89,10 +100,24 @@ class Fetched:
         return None
 
 
-def fetch(http: httpx.Client, url: str, *, max_bytes: int, accept: str = _ACCEPT_PAGE) -> Fetched:
-    """GET `url`, following redirects, reading at most `max_bytes`; raises `FetchError`."""
+def fetch(
+    http: httpx.Client,
+    url: str,
+    *,
+    max_bytes: int,
+    accept: str = _ACCEPT_PAGE,
+    deadline: float | None = None,
+) -> Fetched:
+    """GET `url`, following redirects, reading at most `max_bytes` of the decoded body, all
+    within `deadline` seconds (default: `DEADLINE_FACTOR` times the client's timeout); raises
+    `FetchError`."""
+    seconds = deadline if deadline is not None else _default_deadline(http)
+    headers = {"Accept": accept, "Accept-Encoding": "gzip, deflate"}
     try:
-        with http.stream("GET", url, follow_redirects=True, headers={"Accept": accept}) as response:
+        with (
+            fetch_deadline(seconds) as at,
+            http.stream("GET", url, follow_redirects=True, headers=headers) as response,
+        ):
             if not 200 <= response.status_code < 300:
                 phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
                 raise FetchError(f"HTTP {response.status_code}{phrase}")
@@ -102,11 +127,18 @@ def fetch(http: httpx.Client, url: str, *, max_bytes: int, accept: str = _ACCEPT
                     f"response too large ({human_size(int(declared))}, "
                     f"limit {human_size(max_bytes)})"
                 )
+            inflate = _Inflater(response.headers.get("content-encoding", ""))
             body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    raise FetchError(f"response too large (over {human_size(max_bytes)})")
+            for raw in response.iter_raw():
+                for piece in inflate(raw):  # the cap counts decoded bytes, piece by piece
+                    body += piece
+                    if len(body) > max_bytes:
+                        raise FetchError(f"response too large (over {human_size(max_bytes)})")
+                if at is not None and time.monotonic() > at:  # a client without the guard
+                    raise FetchError(f"timed out (no complete response within {seconds:g} s)")
+            body += inflate.flush()
+            if len(body) > max_bytes:
+                raise FetchError(f"response too large (over {human_size(max_bytes)})")
             media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             return Fetched(
                 url=str(response.url),
@@ -114,10 +146,16 @@ def fetch(http: httpx.Client, url: str, *, max_bytes: int, accept: str = _ACCEPT
                 charset=response.charset_encoding,
                 content=bytes(body),
             )
+    except BlockedError as error:
+        raise FetchError(str(error)) from None
     except httpx.TooManyRedirects:
         raise FetchError(f"too many redirects (more than {http.max_redirects})") from None
     except httpx.TimeoutException as error:
+        if isinstance(error.__cause__, DeadlineExceeded):
+            raise FetchError(f"timed out (no complete response within {seconds:g} s)") from None
         raise FetchError(f"timed out ({_timeout_text(http, error)})") from None
+    except httpx.DecodingError as error:
+        raise FetchError(f"could not decode the response ({error})") from None
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
         raise FetchError(f"invalid URL ({error})") from None
     except httpx.HTTPError as error:
@@ -152,8 +190,9 @@ def read_url(
         reason = f"not an HTML page (content type {fetched.content_type or 'unknown'})"
         collected.failures.append(SourceFailure(url, reason))
         return collected
+    page_notes: list[str] = []
     try:
-        page = extract_html(fetched.text_or_bytes(), url=fetched.url)
+        page = extract_html(fetched.text(page_notes), url=fetched.url)
     except ContentError as error:
         collected.failures.append(SourceFailure(url, str(error)))
         return collected
@@ -176,8 +215,10 @@ def read_url(
             published_at=page.date,
             author=page.author,
             attribution=page.attribution,
+            notes=tuple(page_notes),
         )
     )
+    collected.notes.extend(f"{url}: {note}" for note in page_notes)
     return collected
 
 
@@ -189,8 +230,10 @@ def read_feed(
     origin: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     workers: int = MAX_WORKERS,
+    max_entries: int = MAX_FEED_ENTRIES,
 ) -> Collected:
-    """Every entry of an RSS or Atom feed, each entry's page fetched and extracted.
+    """The entries of an RSS or Atom feed (the first `max_entries`), each entry's page fetched
+    and extracted.
 
     Entry pages are fetched by up to `workers` threads (at most 4); articles keep feed order.
     The outlet is the page's site name, else the feed's title, else `outlet`, else the host.
@@ -201,7 +244,14 @@ def read_feed(
     except FetchError as error:
         return Collected(failures=[SourceFailure(url, str(error))])
     return _read_feed_document(
-        url, fetched, http=http, outlet=outlet, origin=origin, max_bytes=max_bytes, workers=workers
+        url,
+        fetched,
+        http=http,
+        outlet=outlet,
+        origin=origin,
+        max_bytes=max_bytes,
+        workers=workers,
+        max_entries=max_entries,
     )
 
 
@@ -214,6 +264,7 @@ def _read_feed_document(
     origin: str,
     max_bytes: int,
     workers: int = MAX_WORKERS,
+    max_entries: int = MAX_FEED_ENTRIES,
 ) -> Collected:
     collected = Collected()
     if fetched.kind() is None and fetched.content_type not in XML_TYPES:
@@ -224,13 +275,22 @@ def _read_feed_document(
     if fetched.content_type:
         charset = f"; charset={fetched.charset}" if fetched.charset else ""
         headers["content-type"] = fetched.content_type + charset
-    parsed = feedparser.parse(fetched.content, response_headers=headers)
+    try:
+        parsed = feedparser.parse(fetched.content, response_headers=headers)
+    except RecursionError:
+        collected.failures.append(SourceFailure(url, "malformed feed (nested too deeply to read)"))
+        return collected
     # a malformed feed can yield empty shells of entries: keep those with something to read
     entries = [
         entry
         for entry in parsed.get("entries", [])
         if entry.get("title") or entry.get("link") or _entry_summary(entry)
     ]
+    if len(entries) > max_entries:
+        collected.notes.append(
+            f"{url}: the feed has {len(entries)} entries: read the first {max_entries}"
+        )
+        entries = entries[:max_entries]
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not entries:
         if fetched.kind() == "html":
@@ -301,9 +361,10 @@ def _read_entry(
     fallback = outlet or _host(link or feed_url)
 
     reason = "the entry has no link"
+    page_notes: list[str] = []
     if link:
         try:
-            page, final_url = _fetch_page(http, link, max_bytes=max_bytes)
+            page, final_url = _fetch_page(http, link, max_bytes=max_bytes, notes=page_notes)
         except (FetchError, ContentError) as error:
             reason = str(error)
         except Exception as error:  # a bug or a library surprise: fall back, keep going
@@ -322,8 +383,9 @@ def _read_entry(
                 published_at=page.date or entry_date,
                 author=page.author or entry_author,
                 attribution=page.attribution,
+                notes=tuple(page_notes),
             )
-            return article, None
+            return article, "; ".join(f"{label}: {note}" for note in page_notes) or None
 
     summary = _entry_summary(entry)
     if not summary:
@@ -346,11 +408,13 @@ def _read_entry(
     return article, f"{label}: {note}"
 
 
-def _fetch_page(http: httpx.Client, url: str, *, max_bytes: int) -> tuple[ScrapedPage, str]:
+def _fetch_page(
+    http: httpx.Client, url: str, *, max_bytes: int, notes: list[str]
+) -> tuple[ScrapedPage, str]:
     fetched = fetch(http, url, max_bytes=max_bytes)
     if fetched.kind() != "html":
         raise FetchError(f"not an HTML page (content type {fetched.content_type or 'unknown'})")
-    return extract_html(fetched.text_or_bytes(), url=fetched.url), fetched.url
+    return extract_html(fetched.text(notes), url=fetched.url), fetched.url
 
 
 def _entry_summary(entry: dict) -> str:
@@ -385,6 +449,62 @@ def _host(url: str) -> str:
 def _describe(error: object) -> str:
     text = str(error).strip()
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+_PIECE = 64 * 1024
+
+
+class _Inflater:
+    """Undoes a gzip or deflate Content-Encoding in pieces of at most 64 KB, so a gzip bomb
+    never sits in memory decoded (httpx's own decoder inflates a whole read at once)."""
+
+    def __init__(self, content_encoding: str):
+        encoding = content_encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._inflater = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif encoding == "deflate":
+            self._inflater = zlib.decompressobj()
+            self._raw_deflate_ok = True
+        else:
+            raise FetchError(f"unsupported content encoding {content_encoding!r}")
+        self._encoding = encoding
+
+    def __call__(self, data: bytes) -> Iterator[bytes]:
+        if self._inflater is None:
+            yield data
+            return
+        try:
+            while data:
+                try:
+                    piece = self._inflater.decompress(data, _PIECE)
+                except zlib.error:
+                    if self._encoding != "deflate" or not self._raw_deflate_ok:
+                        raise
+                    self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # deflate without header
+                    piece = self._inflater.decompress(data, _PIECE)
+                self._raw_deflate_ok = False
+                data = self._inflater.unconsumed_tail
+                yield piece
+                if self._inflater.eof:
+                    return
+        except zlib.error as error:
+            raise FetchError(f"could not decode the response ({self._encoding}: {error})") from None
+
+    def flush(self) -> bytes:
+        if self._inflater is None:
+            return b""
+        try:
+            return self._inflater.flush(_PIECE)
+        except zlib.error as error:
+            raise FetchError(f"could not decode the response ({self._encoding}: {error})") from None
+
+
+def _default_deadline(http: httpx.Client) -> float | None:
+    timeout = http.timeout
+    parts = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t]
+    return DEADLINE_FACTOR * max(parts) if parts else None
 
 
 def _timeout_text(http: httpx.Client, error: httpx.TimeoutException) -> str:

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ingest.netguard import guarded_client
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WEB = FIXTURES / "web"
 FILES = FIXTURES / "files"
@@ -140,8 +142,12 @@ def web_server() -> Iterator[str]:
         thread.join(timeout=5)
 
 
+LOOPBACK_ALLOWED = "127.0.0.1"  # what an operator sets NEWSBOT_FETCH_ALLOW_HOSTS to
+
+
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
-    """A real client with a short timeout and a small redirect limit."""
-    with httpx.Client(timeout=CLIENT_TIMEOUT, max_redirects=5, trust_env=False) as client:
+    """newsbot's guarded client, allowed only the loopback server's 127.0.0.1, with a short
+    timeout and a small redirect limit."""
+    with guarded_client(allow=LOOPBACK_ALLOWED, timeout=CLIENT_TIMEOUT, max_redirects=5) as client:
         yield client

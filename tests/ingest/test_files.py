@@ -324,23 +324,24 @@ def test_binary_file(tmp_path: Path) -> None:
     assert reasons(read_path(path)) == ["binary file (contains NUL bytes), not text"]
 
 
-def test_windows_1252_text_is_decoded_with_a_note() -> None:
+def test_windows_1252_text_is_detected_with_a_note() -> None:
     path = FILES / "cp1252.txt"
     collected = read_path(path)
 
     (article,) = collected.articles
     assert article.title == "Talks in Bogotá Reach “Decisive” Phase"
     assert article.attribution == "Based on reporting by EFE"
-    assert article.notes == ("not valid UTF-8: decoded as Windows-1252",)
-    assert collected.notes == [f"{path}: not valid UTF-8: decoded as Windows-1252"]
+    assert article.notes == ("not valid UTF-8: detected Windows-1252",)
+    assert collected.notes == [f"{path}: not valid UTF-8: detected Windows-1252"]
 
 
-def test_text_that_is_neither_utf8_nor_windows_1252(tmp_path: Path) -> None:
+def test_text_whose_encoding_cannot_be_told_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "mystery.txt"
     path.write_bytes(b"A Headline About Talks\n\nBad bytes \x81\x8d here.\n")
 
     assert reasons(read_path(path)) == [
-        "not valid UTF-8 text (undecodable byte at offset 34), nor Windows-1252"
+        "cannot tell the text encoding: not UTF-8 (undecodable byte at offset 34), and 2 bytes "
+        "outside ASCII are too few to detect it"
     ]
 
 

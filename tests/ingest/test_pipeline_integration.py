@@ -5,11 +5,12 @@ from __future__ import annotations
 import shutil
 from functools import partial
 
-import httpx
 import numpy as np
 import pytest
 
-from ingest.pipeline import ChunkingParams, run_ingest
+from ingest.chunking import ChunkingParams
+from ingest.netguard import guarded_client
+from ingest.pipeline import run_ingest
 from ingest.sources import read_source, spec_from_argument
 from retrieval.store import IndexStore, index_name, open_client
 from tests.conftest import SEED
@@ -29,7 +30,7 @@ def store(tmp_path):
 
 @pytest.fixture
 def ingest(store, embedder):
-    http = httpx.Client(timeout=2)
+    http = guarded_client(allow="127.0.0.1", timeout=2)
 
     def run(*arguments, prune=False):
         return run_ingest(
