@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from retrieval.sentences import Span, split_sentences
 
 TokenCounter = Callable[[list[str]], list[int]]
+_WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -69,39 +70,41 @@ def _fit_pieces(
 def _split_long(
     text: str, span: Span, count_tokens: TokenCounter, budget: int
 ) -> list[tuple[Span, int]]:
-    words = [Span(m.start(), m.end()) for m in re.finditer(r"\S+", text[span.start : span.end])]
-    words = [Span(w.start + span.start, w.end + span.start) for w in words]
-    counts = count_tokens([text[w.start : w.end] for w in words])
+    # Words as plain (start, end) pairs: a 20 MB sentence has millions of them.
+    words = [m.span() for m in _WORD.finditer(text, span.start, span.end)]
+    counts = count_tokens([text[a:b] for a, b in words])
     words, counts = _split_huge_words(words, counts, budget)
     pieces: list[tuple[Span, int]] = []
     start, used = None, 0
     last_end = 0
-    for word, n in zip(words, counts, strict=True):
+    for (word_start, word_end), n in zip(words, counts, strict=True):
         if start is not None and used + n > budget:
             pieces.append((Span(start, last_end), used))
             start, used = None, 0
         if start is None:
-            start = word.start
+            start = word_start
         used += n
-        last_end = word.end
+        last_end = word_end
     if start is not None:
         pieces.append((Span(start, last_end), used))
     return pieces
 
 
 def _split_huge_words(
-    words: list[Span], counts: list[int], budget: int
-) -> tuple[list[Span], list[int]]:
+    words: list[tuple[int, int]], counts: list[int], budget: int
+) -> tuple[list[tuple[int, int]], list[int]]:
     """Cut a "word" longer than the window (a URL, a hash) into pieces that fit, by characters."""
+    if all(n <= budget for n in counts):
+        return words, counts
     out_words, out_counts = [], []
-    for word, n in zip(words, counts, strict=True):
+    for (start, end), n in zip(words, counts, strict=True):
         if n <= budget:
-            out_words.append(word)
+            out_words.append((start, end))
             out_counts.append(n)
             continue
         parts = -(-n * 2 // budget)  # twice as many as needed: word pieces are uneven
-        step = max(1, -(-(word.end - word.start) // parts))
-        for a in range(word.start, word.end, step):
-            out_words.append(Span(a, min(a + step, word.end)))
+        step = max(1, -(-(end - start) // parts))
+        for a in range(start, end, step):
+            out_words.append((a, min(a + step, end)))
             out_counts.append(-(-n // parts))
     return out_words, out_counts

@@ -248,14 +248,17 @@ def extract_html(page: str | bytes, *, url: str | None = None) -> ScrapedPage:
         "max_date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "outputformat": "%Y-%m-%dT%H:%M:%S%z",
     }
-    document = trafilatura.bare_extraction(
-        page,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        date_extraction_params=params,
-    )
+    try:
+        document = trafilatura.bare_extraction(
+            page,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            date_extraction_params=params,
+        )
+    except RecursionError:
+        raise ContentError("the page is nested too deeply to read") from None
     if document is None or not (document.text or "").strip():
         raise ContentError("no article text found in the page")
     title = _clean(document.title)

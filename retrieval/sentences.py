@@ -10,7 +10,11 @@ import re
 from dataclasses import dataclass
 
 # Sentence ends: . ! ? (optionally closed by quotes/brackets), then space, then a likely start.
-_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])""")
+# Linear time on any input: a match starts only at the first mark of a run (the lookbehind) and
+# never backtracks into it (possessive quantifiers), so a megabyte of "....." costs one pass.
+# Backtracking could never have found another match anyway: a shorter run is followed by a mark
+# or a closer, not by the space the lookahead needs.
+_SENTENCE_END = re.compile(r"""(?<![.!?…])[.!?…]++["'”’)\]]*+(?=\s++["'“‘(\[]?[A-Z0-9])""")
 _ABBREVIATIONS = frozenset(
     {
         "mr",
