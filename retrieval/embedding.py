@@ -93,7 +93,7 @@ def load_embedder(name: str = BUNDLED_MODEL, *, device: str = "cpu") -> Embedder
         transformers_logging.disable_progress_bar()
         model = SentenceTransformer(path, device=device)
     except Exception as exc:
-        logger.warning("cannot load embedding model %r", name, exc_info=True)
+        logger.warning("cannot load embedding model %r: %s", name, exc)
         raise ModelLoadError(
             f"cannot load embedding model {name!r} ({type(exc).__name__}): a local path or "
             "the bundled model works offline; details are in the log"

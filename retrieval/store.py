@@ -76,7 +76,7 @@ def open_client(data_dir: Path, host: str | None = None, port: int = 8000):
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
         where = f"the Chroma server at {host}:{port}" if host else f"the index in {data_dir}"
-        logger.warning("cannot open %s", where, exc_info=True)
+        logger.warning("cannot open %s: %s", where, exc)  # the library's own words
         raise StoreUnavailableError(
             f"cannot open {where} ({type(exc).__name__}); details are in the log"
         ) from exc
@@ -111,7 +111,7 @@ class IndexStore:
         try:
             return dict(self._pointer().metadata or {})
         except Exception as exc:
-            logger.warning("cannot read the index at %s", self.location, exc_info=True)
+            logger.warning("cannot read the index at %s: %s", self.location, exc)
             raise StoreUnavailableError(
                 f"cannot read the index at {self.location} ({type(exc).__name__}); is the "
                 "store running? Details are in the log"

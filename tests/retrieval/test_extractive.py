@@ -158,3 +158,36 @@ def test_follow_ups_lean_on_earlier_questions_only_when_they_need_to():
     assert follow_up_context("When is it?", history) == "Who is invited to Moscow?"
     assert follow_up_context("What did the Taliban say about Doha talks?", history) == ""
     assert follow_up_context("And when is it?", []) == ""
+
+
+class RecordingComposer:
+    def __init__(self):
+        self.histories = []
+
+    def compose(self, question, hits, history):
+        self.histories.append(list(history))
+        return None  # the extractive answer stands
+
+
+@pytest.mark.parametrize("turns", [0, 3, 6])
+def test_history_turns_setting_decides_how_far_back_a_follow_up_looks(turns):
+    history = [(f"Who is invited to meeting number {i}?", f"Delegates {i}.") for i in range(8)]
+    retriever = FakeRetriever([hit("The Moscow meeting opens on March 18.", similarity=0.9)])
+    composer = RecordingComposer()
+    params = AnswerParams(follow_up_turns=turns)
+    answerer = NewsAnswerer(retriever, composer=composer, params=params)
+    assert answerer.answer("And when is the Moscow meeting?", history).answered
+    [(_, context)] = retriever.calls
+    used = [q for q, _ in history if q in context]
+    assert used == [q for q, _ in history[len(history) - turns :]] if turns else used == []
+    assert composer.histories == [history[len(history) - turns :] if turns else []]
+
+
+def test_newsbot_history_turns_reaches_the_answerer_and_the_conversations():
+    from bot.runtime import answer_params
+    from bot.settings import ServeSettings
+    from bot.telegram.context import BotState
+
+    settings = ServeSettings(_env_file=None, history_turns=6)
+    assert answer_params(settings).follow_up_turns == 6
+    assert BotState.from_settings(settings).conversations.turns == 6

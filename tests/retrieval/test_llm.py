@@ -104,13 +104,14 @@ def test_messages_say_undated_when_a_passage_has_no_date():
     assert "[1] Story 1 — Outlet 1, undated" in prompt
 
 
-def test_messages_carry_the_last_turns_without_their_old_markers():
+def test_messages_carry_the_turns_they_are_given_without_their_old_markers():
+    # How many turns is the answerer's choice (NEWSBOT_HISTORY_TURNS); the prompt takes all.
     history = [(f"question {i}", f"answer {i} [1].") for i in range(5)]
     messages = build_messages("And when is it?", PASSAGES, history)
     turns = messages[1:-1]
-    assert [type(m) for m in turns] == [HumanMessage, AIMessage] * 3
-    assert [m.text for m in turns[::2]] == ["question 2", "question 3", "question 4"]
-    assert turns[1].text == "answer 2."
+    assert [type(m) for m in turns] == [HumanMessage, AIMessage] * 5
+    assert [m.text for m in turns[::2]] == [f"question {i}" for i in range(5)]
+    assert turns[1].text == "answer 0."
     assert "And when is it?" in messages[-1].text
 
 
