@@ -30,12 +30,27 @@ def test_imports_point_one_way():
     assert wrong == []
 
 
-def test_only_bot_imports_telegram():
+def test_only_bot_telegram_imports_telegram():
     offenders = [
         str(path.relative_to(ROOT))
-        for package in ("retrieval", "ingest")
+        for package in OURS
         for path in (ROOT / package).rglob("*.py")
         if any(n.split(".")[0] == "telegram" for n in imported_modules(path))
+        and not path.is_relative_to(ROOT / "bot" / "telegram")
+    ]
+    assert offenders == []
+
+
+def test_only_the_runtime_builds_parts():
+    """One composition root: stores, models, answerers and HTTP clients are built in
+    bot/runtime.py (the classes' own modules and tests aside)."""
+    builders = ("open_store(", "load_embedder(", "LazyEmbedder(", "NewsAnswerer(", "httpx.Client(")
+    offenders = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in (ROOT / "bot").rglob("*.py")
+        if path.name != "runtime.py"
+        for name in builders
+        if name in path.read_text()
     ]
     assert offenders == []
 
