@@ -17,7 +17,7 @@ from ingest.chunking import CHUNKING_SCHEME, ChunkingParams
 from ingest.pipeline import IngestReport, Progress, run_ingest
 from ingest.sources import SourceSpec, read_source
 from retrieval.answering import AnswerParams, NewsAnswerer
-from retrieval.embedding import Embedder, LazyEmbedder, load_embedder
+from retrieval.embedding import Encoder, LazyEmbedder, load_embedder
 from retrieval.hybrid import Retriever
 from retrieval.llm import LLMComposer, build_chat_model
 from retrieval.status import IndexStatus, index_status
@@ -86,7 +86,7 @@ class Runtime:
     """
 
     def __init__(
-        self, settings: Settings, *, eager_model: bool = True, model: Embedder | None = None
+        self, settings: Settings, *, eager_model: bool = True, model: Encoder | None = None
     ):
         self.settings = settings
         self.eager_model = eager_model
@@ -98,7 +98,7 @@ class Runtime:
         return open_store(self.settings)
 
     @cached_property
-    def model(self) -> Embedder | LazyEmbedder:
+    def model(self) -> Encoder:
         if self.eager_model:
             return load_embedder(self.settings.embedding_model)
         return LazyEmbedder(self.settings.embedding_model)

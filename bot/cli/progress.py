@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import nullcontext
+from typing import Any
 
 
 def terminal_progress(enabled: bool, labels: dict[str, str] | None = None, *, transient=False):
@@ -21,7 +22,7 @@ class StageBars:
     def __init__(self, labels: dict[str, str], *, transient: bool):
         self.labels = labels
         self.transient = transient
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, Any] = {}  # stage -> rich TaskID
 
     def __enter__(self):
         from rich.console import Console

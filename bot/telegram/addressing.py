@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from telegram import Message, MessageEntity
 from telegram.constants import ChatType
@@ -53,7 +54,7 @@ def addressed_question(message: Message, *, bot_id: int, bot_username: str) -> A
     return None
 
 
-def _command(message: Message, bot_username: str) -> str | bool | None:
+def _command(message: Message, bot_username: str) -> str | Literal[False] | None:
     """The text after `/ask` or `/ask@this_bot`; False for any other command (or one meant
     for another bot); None when the message is not a command."""
     entities = message.entities or ()
@@ -66,7 +67,7 @@ def _command(message: Message, bot_username: str) -> str | bool | None:
         return False
     if name.lower() != ASK:
         return False
-    return message.text[len(word) :].strip()
+    return (message.text or "")[len(word) :].strip()
 
 
 def _mentions(message: Message, bot_id: int, bot_username: str) -> bool:

@@ -158,7 +158,14 @@ def _units(html: str, piece_size: int = _WORD_PIECE) -> list[_Unit]:
 
 
 def _closing(stack: tuple[str, ...]) -> str:
-    return "".join(f"</{_TAG_NAME.match(tag).group(1)}>" for tag in reversed(stack))
+    return "".join(f"</{_tag_name(tag)}>" for tag in reversed(stack))
+
+
+def _tag_name(tag: str) -> str:
+    match = _TAG_NAME.match(tag)
+    if match is None:  # only tags that matched _TAG_NAME are ever pushed on the stack
+        raise ValueError(f"not a tag: {tag!r}")
+    return match.group(1)
 
 
 def split_html(html: str, limit: int = MAX_LEN) -> list[str]:

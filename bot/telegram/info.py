@@ -10,7 +10,7 @@ from telegram.constants import ChatType
 
 from bot.telegram import formatting
 from bot.telegram.context import BotContext
-from bot.telegram.sending import reply
+from bot.telegram.sending import message_of, reply
 from retrieval.errors import NewsbotError
 
 logger = logging.getLogger(__name__)
@@ -22,11 +22,12 @@ async def start(update: Update, context: BotContext) -> None:
     except NewsbotError:
         logger.warning("index status unavailable", exc_info=True)
         status = None
-    await reply(update.message, formatting.start_html(status, bot_username=context.bot.username))
+    html = formatting.start_html(status, bot_username=context.bot.username)
+    await reply(message_of(update), html)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    message = update.message
+    message = message_of(update)
     user = message.from_user
     is_admin = user is not None and user.id in context.settings.admin_ids
     private = message.chat.type == ChatType.PRIVATE
