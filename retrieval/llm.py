@@ -21,7 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from retrieval.errors import LLMConfigError
 from retrieval.lexical import tokenize
 from retrieval.sentences import split_sentences as sentence_spans
-from retrieval.types import Answer, Citation, Passage, SearchHit
+from retrieval.types import Answer, Citation, Passage, SearchHit, published_day
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -82,7 +82,7 @@ _MARKER = re.compile(r"\[\s*\d+(?:\s*(?:,|-|–)\s*\d+)*\s*\]")
 
 
 def _passage_header(n: int, passage: Passage) -> str:
-    date = passage.published_at[:10] if passage.published_at else "undated"
+    date = published_day(passage.published_at) or "undated"
     title = " ".join(passage.title.split()) or "untitled"
     source = passage.source or "unknown outlet"
     return f"[{n}] {title} — {source}, {date}"

@@ -83,11 +83,25 @@ class SearchHit:
     similarity: float = 0.0  # cosine of query and passage embeddings: an absolute measure
 
 
-def iso_to_timestamp(value: str) -> float:
+def parse_published(value: str) -> datetime:
+    """A stored ISO 8601 date as an aware datetime (a date without a zone is UTC)."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def iso_to_timestamp(value: str) -> float:
+    return parse_published(value).timestamp()
+
+
+def published_day(value: str | None) -> str | None:
+    """The calendar day an article is dated, as written by its outlet (its own zone), for
+    display: "2021-03-10"; None when undated or unreadable."""
+    if not value:
+        return None
+    try:
+        return parse_published(value).date().isoformat()
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from ingest.pipeline import IngestReport
 from retrieval.status import IndexStatus
-from retrieval.types import Answer
+from retrieval.types import Answer, published_day
 
 
 def day(iso: str | None, missing: str = "date unknown") -> str:
     """The calendar day of an ISO timestamp, for display."""
-    return iso[:10] if iso else missing
+    return published_day(iso) or missing
 
 
 def render_report(report: IngestReport) -> str:

@@ -14,7 +14,7 @@ from html import escape, unescape
 
 from telegram.constants import MessageLimit
 
-from retrieval.types import Answer, Citation
+from retrieval.types import Answer, Citation, published_day
 
 MAX_LEN = MessageLimit.MAX_TEXT_LENGTH
 QUOTE_BUDGETS = (400, 200, 100, 0)  # characters per quote, tried in turn until a view fits
@@ -238,7 +238,7 @@ def plain_text(html: str) -> str:
 
 
 def _date(published_at: str | None) -> str:
-    return published_at[:10] if published_at else ""
+    return published_day(published_at) or ""
 
 
 def _date_range(first: str | None, last: str | None) -> str:
