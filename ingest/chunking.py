@@ -108,3 +108,17 @@ def _split_huge_words(
             out_words.append((a, min(a + step, end)))
             out_counts.append(-(-n // parts))
     return out_words, out_counts
+
+
+# Bump when chunking changes in a way that makes old vectors incomparable: a new scheme gets a
+# new collection family (retrieval.store.index_name), never a mix of old and new passages.
+CHUNKING_SCHEME = 1
+
+
+@dataclass(frozen=True)
+class ChunkingParams:
+    """How articles become passages (NEWSBOT_CHUNK_TOKENS, NEWSBOT_CHUNK_OVERLAP)."""
+
+    target_tokens: int = 128
+    overlap_sentences: int = 0
+    title_in_embedding: bool = True

@@ -163,4 +163,4 @@ async def run_ingest_work(
     except Exception as error:
         logger.error("%s failed", title, exc_info=True)
         return formatting.ingest_failed_html(title, type(error).__name__), None
-    return formatting.ingest_summary_html(title, report.to_dict()), report
+    return formatting.ingest_summary_html(title, report), report

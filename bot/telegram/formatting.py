@@ -14,6 +14,7 @@ from html import escape, unescape
 
 from telegram.constants import MessageLimit
 
+from ingest.pipeline import IngestReport
 from retrieval.types import Answer, Citation, published_day
 
 MAX_LEN = MessageLimit.MAX_TEXT_LENGTH
@@ -362,18 +363,18 @@ def ingest_progress_html(title: str, stage: str | None, done: int, total: int) -
     return head + f"\n{done}/{total} {escape(STAGE_LABELS.get(stage, stage))}"
 
 
-def ingest_summary_html(title: str, report: dict, *, limit: int = MAX_LEN) -> str:
+def ingest_summary_html(title: str, report: IngestReport, *, limit: int = MAX_LEN) -> str:
     lines = [
-        f"<b>{escape(title)}</b>: done in {float(report.get('seconds', 0)):.1f} s",
-        escape(report_counts(report)),
+        f"<b>{escape(title)}</b>: done in {report.seconds:.1f} s",
+        escape(report_counts(report.to_dict())),
     ]
-    for failure in report.get("failed") or []:
+    for failure in report.failed:
         lines.append(
-            f"• failed: {escape(shorten(str(failure.get('source', '')), 120))}: "
-            f"{escape(shorten(str(failure.get('reason', '')), 200))}"
+            f"• failed: {escape(shorten(failure.source, 120))}: "
+            f"{escape(shorten(failure.reason, 200))}"
         )
-    for note in report.get("notes") or []:
-        lines.append(f"• {escape(shorten(str(note), 200))}")
+    for note in report.notes:
+        lines.append(f"• {escape(shorten(note, 200))}")
     return split_html("\n".join(lines), limit)[0]
 
 

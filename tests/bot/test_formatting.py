@@ -6,6 +6,8 @@ import pytest
 
 from bot.telegram import formatting
 from bot.telegram.formatting import render_answer, sources_message, split_html, tg_len
+from ingest.article import SourceFailure
+from ingest.pipeline import IngestReport
 from retrieval.types import Answer, Citation
 from tests.bot import telegram_html
 
@@ -135,10 +137,10 @@ def test_status_and_start_texts():
 
 
 def test_ingest_summary_escapes_failures():
-    html = formatting.ingest_summary_html(
-        "Re-ingest", {"added": 1, "failed": [{"source": "<x>", "reason": "a & b"}],
-                      "notes": ["n<1>"], "seconds": 1.25},
+    report = IngestReport(
+        added=1, failed=[SourceFailure("<x>", "a & b")], notes=["n<1>"], seconds=1.25
     )
+    html = formatting.ingest_summary_html("Re-ingest", report)
     text = valid(html)
     assert "done in 1.2 s" in text or "done in 1.3 s" in text
     assert "failed: <x>: a & b" in text

@@ -64,7 +64,8 @@ def test_overlap_repeats_trailing_sentences():
 @pytest.mark.integration  # the real model's tokenizer
 def test_real_tokenizer_never_exceeds_the_model_window(embedder):
     from ingest.article import Article
-    from ingest.pipeline import ChunkingParams, to_passages
+    from ingest.chunking import ChunkingParams
+    from ingest.pipeline import to_passages
 
     body = ("The envoy said talks would resume. " * 60) + ("x" * 3000) + " End."
     article = Article(id="a", title="A title", body=body, origin="o", source="s")

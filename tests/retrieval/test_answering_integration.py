@@ -49,11 +49,11 @@ def env(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def answerer(env, embedder):
-    from bot import runtime
+    from bot.runtime import Runtime
     from bot.settings import Settings
 
     settings = Settings(data_dir=env["NEWSBOT_DATA_DIR"])
-    return runtime.build_answerer(settings, runtime.open_store(settings), embedder)
+    return Runtime(settings, model=embedder).answerer
 
 
 def test_who_is_invited_names_every_invitee_and_cites_the_seed(answerer):
@@ -100,7 +100,7 @@ def test_declines_what_the_news_does_not_say(answerer, question):
 
 
 def test_an_llm_answer_through_an_openai_compatible_server(answerer, embedder, env):
-    from bot import runtime
+    from bot.runtime import Runtime
     from bot.settings import Settings
 
     with OpenAIServer() as server:
@@ -111,7 +111,7 @@ def test_an_llm_answer_through_an_openai_compatible_server(answerer, embedder, e
             llm_api_key="secret-key",
             llm_timeout=5,
         )
-        llm_answerer = runtime.build_answerer(settings, runtime.open_store(settings), embedder)
+        llm_answerer = Runtime(settings, model=embedder).answerer
         server.script(Reply("China, Pakistan and Qatar are invited [1]. Paris is lovely [9]."))
         answer = llm_answerer.answer("Who is invited to Moscow?")
         assert answer.text == "China, Pakistan and Qatar are invited [1]."
