@@ -36,7 +36,8 @@ def test_json_lines_parse_and_keep_tracebacks(restore_root_logging, capsys):
     except ValueError:
         logging.getLogger("newsbot.test").exception("failed")
     entry = json.loads(capsys.readouterr().err.strip().splitlines()[0])
-    assert entry["level"] == "ERROR" and entry["logger"] == "newsbot.test"
+    assert entry["level"] == "ERROR"
+    assert entry["logger"] == "newsbot.test"
     assert entry["message"] == "failed"
     assert entry["time"].endswith("+00:00")
     assert "ValueError: boom" in entry["traceback"]

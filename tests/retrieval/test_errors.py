@@ -50,4 +50,5 @@ def test_store_errors_do_not_carry_raw_library_text(tmp_path):
     else:  # pragma: no cover - the file is in the way
         raise AssertionError("opening a store inside a file should fail")
     assert "details are in the log" in message
-    assert "Errno" not in message and "NotADirectoryError:" not in message
+    assert "Errno" not in message
+    assert "NotADirectoryError:" not in message
