@@ -158,7 +158,7 @@ def breakdown(answerer: answering.NewsAnswerer, qs: list[str], profile: bool) ->
         (store, "nearest_ids", "Chroma query (dense, HNSW, ids only)"),
         (retriever, "corpus", "index generation check (pointer read)"),
         (corpus.bm25, "top", "BM25 top"),
-        (hybrid, "parse_dates", "date parsing"),
+        (hybrid, "parse_query", "question parsing (terms, kind, dates, outlets)"),
         (hybrid, "_group_and_cap", "near-duplicate grouping + cap"),
         (answering, "score_sentences", "sentence scoring"),
         (answering, "select", "sentence selection"),

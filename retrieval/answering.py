@@ -15,7 +15,7 @@ from typing import Protocol
 from retrieval.errors import BadQuestionError
 from retrieval.extractive import compose, score_sentences, select
 from retrieval.hybrid import Retriever
-from retrieval.lexical import tokenize
+from retrieval.query import Query
 from retrieval.types import Answer, SearchHit
 
 DECLINE = "The news I have doesn't say."
@@ -71,11 +71,11 @@ def recent_turns(history: Sequence[Turn], turns: int) -> list[Turn]:
     return list(history)[-turns:] if turns > 0 else []
 
 
-def follow_up_context(question: str, history: Sequence[Turn]) -> str:
+def follow_up_context(query: Query, history: Sequence[Turn]) -> str:
     """Earlier questions that a follow-up ("And when is it?") leans on, else ""."""
     if not history:
         return ""
-    content = tokenize(question)
+    question, content = query.text, query.terms
     leans = (
         _FOLLOW_UP_START.search(question)
         or (_PRONOUN.search(question) and len(content) <= 4)
@@ -102,13 +102,15 @@ class NewsAnswerer:
         p = self.params
         question = clean_question(question, p.max_question_chars)
         history = recent_turns(history, p.follow_up_turns)
-        context = follow_up_context(question, history)
-        hits = self.retriever.search(question, p.passages, context=context)
+        query = self.retriever.parse(question)  # once, for search and answer alike
+        context = follow_up_context(query, history)
+        if context:
+            query = query.with_context(context)
+        hits = self.retriever.search(query, p.passages)
         sentences = score_sentences(
-            question,
+            query,
             hits,
             idf=self.retriever.idf(),
-            context=context,
             already_said=history[-1][1] if context else "",
         )
         chosen = select(sentences, hits, max_sentences=p.max_sentences)

@@ -9,19 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from retrieval.lexical import tokenize
+from retrieval.query import Query
 from retrieval.sentences import split_sentences
 from retrieval.types import Citation, SearchHit
 
-_WH = {
-    "who": "entity",
-    "whom": "entity",
-    "whose": "entity",
-    "which": "entity",
-    "when": "date",
-    "where": "place",
-    "how many": "number",
-    "how much": "number",
-}
 _DATE_WORDS = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|"
@@ -55,35 +46,28 @@ def stem(word: str) -> str:
     return _SUFFIX.sub("", word) if len(word) > 4 else word
 
 
-def question_kind(question: str) -> str | None:
-    lowered = question.lower()
-    for cue, kind in _WH.items():
-        if re.search(rf"\b{cue}\b", lowered):
-            return kind
-    return None
-
-
 def score_sentences(
-    question: str,
+    query: Query,
     hits: list[SearchHit],
     *,
     idf: Callable[[str], float],
-    context: str = "",
     context_weight: float = 0.4,
     already_said: str = "",
 ) -> list[Sentence]:
     """Every sentence of the hits, scored by the question terms it holds (weighted by rarity),
     the kind of answer the question wants, and the rank of its passage. Best first.
 
-    Sentences in `already_said` (the previous answer, for a follow-up) count half: a
-    follow-up asks for something new."""
+    Terms of the query's context (a follow-up's earlier questions) weigh `context_weight` of
+    their rarity. Sentences in `already_said` (the previous answer, for a follow-up) count
+    half: a follow-up asks for something new."""
     weights: dict[str, float] = {}
-    for term in tokenize(question):
+    for term in query.terms:
         weights[stem(term)] = max(weights.get(stem(term), 0.0), idf(term))
-    for term in tokenize(context):
+    for term in query.context_terms:
         weights.setdefault(stem(term), context_weight * idf(term))
     total = sum(weights.values()) or 1.0
-    kind = question_kind(question)
+    kind = query.kind
+    asked = frozenset(query.terms)
     sentences = []
     for h, hit in enumerate(hits):
         text = hit.passage.text
@@ -92,7 +76,7 @@ def score_sentences(
             sentence = text[span.start : span.end]
             terms = {stem(t) for t in tokenize(sentence)}
             coverage = sum(w for t, w in weights.items() if t in terms) / total
-            bonus = _kind_bonus(kind, sentence, question)
+            bonus = _kind_bonus(kind, sentence, asked)
             score = (coverage + bonus) * prior
             if already_said and sentence in already_said:
                 score *= 0.5
@@ -101,7 +85,7 @@ def score_sentences(
     return sentences
 
 
-def _kind_bonus(kind: str | None, sentence: str, question: str) -> float:
+def _kind_bonus(kind: str | None, sentence: str, asked: frozenset[str]) -> float:
     if kind is None:
         return 0.0
     if kind == "date":
@@ -110,7 +94,6 @@ def _kind_bonus(kind: str | None, sentence: str, question: str) -> float:
         return 0.2 if _NUMBER.search(sentence) else 0.0
     if kind == "place":
         return 0.15 if _PLACE.search(sentence) else 0.0
-    asked = set(tokenize(question))
     new_names = {m.group().lower() for m in _ENTITY.finditer(sentence)} - asked
     return min(0.25, 0.05 * len(new_names))
 

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -19,9 +18,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from retrieval.dates import DateIntent, parse_dates
+from retrieval.dates import DateIntent
 from retrieval.embedding import Embedder
 from retrieval.lexical import BM25Index, tokenize
+from retrieval.query import Query, parse_query
 from retrieval.store import IndexStore
 from retrieval.types import Passage, SearchHit, iso_to_timestamp
 
@@ -89,13 +89,25 @@ class Retriever:
         """
         return self.corpus().bm25.idf
 
-    def search(self, query: str, k: int = 10, *, context: str = "") -> list[SearchHit]:
-        """The k best passages for `query`; `context` (earlier turns) widens recall only."""
+    def parse(self, question: str, context: str = "") -> Query:
+        """`question` (cleaned) as a Query, its outlets those of the current index."""
+        return parse_query(
+            question, context=context, outlets=self.corpus().outlets, now=self.clock()
+        )
+
+    def search(self, query: Query | str, k: int = 10, *, context: str = "") -> list[SearchHit]:
+        """The k best passages for `query`; its context (earlier turns) widens recall only.
+
+        A plain string is parsed first, with `context`; a Query brings its own."""
+        if isinstance(query, str):
+            query = self.parse(query, context)
+        elif context:
+            raise ValueError("a Query carries its own context")
         corpus = self.corpus()
         p = self.params
-        full_query = f"{context} {query}".strip() if context else query
-        vector = self.embedder.encode([full_query])[0]
-        intent = parse_dates(query, self.clock())
+        vector = self.embedder.encode([query.search_text])[0]
+        terms = query.search_terms
+        intent = query.dates
         allowed = _date_mask(corpus, intent)
 
         fused: dict[int, float] = {}
@@ -116,12 +128,14 @@ class Retriever:
             return subset[best].tolist()
 
         def lexical(mask: np.ndarray | None) -> list[int]:
-            return [i for i, _ in corpus.bm25.top(full_query, p.candidates, allowed=mask)]
+            return [i for i, _ in corpus.bm25.top(terms, p.candidates, allowed=mask)]
 
         add(dense(allowed), p.dense_weight)
         add(lexical(allowed), p.lexical_weight)
-        for outlet in mentioned_outlets(query, corpus.outlets):
-            mask = corpus.by_source[outlet]
+        for outlet in query.outlets:
+            mask = corpus.by_source.get(outlet)
+            if mask is None:  # parsed against an index generation since replaced
+                continue
             if allowed is not None:
                 mask = mask & allowed
             add(dense(mask), p.outlet_weight * p.dense_weight)
@@ -142,17 +156,6 @@ class Retriever:
             )
             for rank, hit in enumerate(hits, start=1)
         ]
-
-
-def mentioned_outlets(query: str, outlets: dict[str, str]) -> list[str]:
-    """Outlets of the index named in the question ("according to Reuters")."""
-    lowered = query.lower()
-    found = []
-    for key, name in outlets.items():
-        if len(key) >= 3 and re.search(rf"(?<!\w){re.escape(key)}(?!\w)", lowered):
-            found.append(name)
-    # "The New York Times" also contains "New York Times"-like shorter names: keep the longest.
-    return [n for n in found if not any(n != m and n.lower() in m.lower() for m in found)]
 
 
 def _outlet_keys(name: str) -> list[str]:

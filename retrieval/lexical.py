@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -64,10 +65,15 @@ class BM25Index:
         df = len(self._postings[term][0]) if term in self._postings else 0
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
-    def scores(self, query: str) -> np.ndarray:
-        """A BM25 score for every document (zero where no query term occurs)."""
+    def scores(self, terms: Iterable[str]) -> np.ndarray:
+        """A BM25 score for every document (zero where no query term occurs).
+
+        `terms` are the query's, as `tokenize` gives them (a query is tokenized once, by
+        `retrieval.query`, not once per ranking)."""
+        if isinstance(terms, str):
+            raise TypeError("BM25 takes the query's terms (tokenize(text)), not its text")
         scores = np.zeros(self.size, dtype=np.float32)
-        for term in set(tokenize(query)):
+        for term in set(terms):
             posting = self._postings.get(term)
             if posting is None:
                 continue
@@ -75,9 +81,11 @@ class BM25Index:
             scores[ids] += self.idf(term) * tf * (self.k1 + 1) / (tf + self._norm[ids])
         return scores
 
-    def top(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def top(
+        self, terms: Iterable[str], k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         """The k best (document, score) pairs with a positive score, best first."""
-        scores = self.scores(query)
+        scores = self.scores(terms)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         k = min(k, int(np.count_nonzero(scores)))

@@ -1,11 +1,20 @@
 """The extractive answerer's pure parts: sentence choice, citations, declining, follow-ups."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from retrieval.answering import AnswerParams, NewsAnswerer, clean_question, follow_up_context
 from retrieval.errors import BadQuestionError
 from retrieval.extractive import compose, score_sentences, select
+from retrieval.query import parse_query
 from retrieval.types import Passage, SearchHit
+
+NOW = datetime(2021, 3, 20, 12, tzinfo=UTC)
+
+
+def parsed(question, context=""):
+    return parse_query(question, context=context, outlets={}, now=NOW)
 
 
 def hit(text, article="a1", chunk=0, source="Wire", similarity=0.6, also=()):
@@ -33,7 +42,7 @@ def flat_idf(term):
 
 
 def answer_from(question, hits, **kw):
-    sentences = score_sentences(question, hits, idf=flat_idf, **kw)
+    sentences = score_sentences(parsed(question), hits, idf=flat_idf, **kw)
     return compose(hits, select(sentences, hits))
 
 
@@ -76,10 +85,9 @@ def test_follow_up_prefers_what_was_not_said_yet():
     said = "Zakharova said in a March 9 statement that China is invited to Moscow."
     hits = [hit(f"{said} The conference in Moscow will be held on March 18.")]
     sentences = score_sentences(
-        "And when is it?",
+        parsed("And when is it?", context="Who is invited to Moscow?"),
         hits,
         idf=flat_idf,
-        context="Who is invited to Moscow?",
         already_said=said,
     )
     assert sentences[0].text == "The conference in Moscow will be held on March 18."
@@ -90,8 +98,11 @@ class FakeRetriever:
         self.hits = hits
         self.calls = []
 
-    def search(self, question, k, context=""):
-        self.calls.append((question, context))
+    def parse(self, question, context=""):
+        return parsed(question, context)
+
+    def search(self, query, k):
+        self.calls.append((query.text, query.context))
         return self.hits
 
     def idf(self):
@@ -154,10 +165,10 @@ def test_huge_questions_are_refused_with_the_limit():
 
 def test_follow_ups_lean_on_earlier_questions_only_when_they_need_to():
     history = [("Who is invited to Moscow?", "China is invited [1]")]
-    assert follow_up_context("And when is it?", history) == "Who is invited to Moscow?"
-    assert follow_up_context("When is it?", history) == "Who is invited to Moscow?"
-    assert follow_up_context("What did the Taliban say about Doha talks?", history) == ""
-    assert follow_up_context("And when is it?", []) == ""
+    assert follow_up_context(parsed("And when is it?"), history) == "Who is invited to Moscow?"
+    assert follow_up_context(parsed("When is it?"), history) == "Who is invited to Moscow?"
+    assert follow_up_context(parsed("What did the Taliban say about Doha talks?"), history) == ""
+    assert follow_up_context(parsed("And when is it?"), []) == ""
 
 
 class RecordingComposer:

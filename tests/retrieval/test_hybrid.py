@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from retrieval.answering import NewsAnswerer
-from retrieval.hybrid import RetrievalParams, Retriever, mentioned_outlets
+from retrieval.hybrid import RetrievalParams, Retriever
 from retrieval.lexical import BM25Index
+from retrieval.query import mentioned_outlets
 from tests.retrieval.fakes import MemoryStore, dated, passage
 
 NOW = datetime(2021, 3, 20, 12, tzinfo=UTC)
@@ -389,3 +390,24 @@ def test_the_answerer_weighs_question_words_by_the_retrievers_idf(fake_embedder)
     assert answer.answered
     assert answer.text == "Kabulov called the meeting useful. [1]"
     assert [c.article_id for c in answer.citations] == ["moscow"]
+
+
+# -- a parsed query -------------------------------------------------------------------------
+
+
+def test_a_parsed_query_searches_as_its_text_does(fake_embedder):
+    passages = [
+        passage("Reuters: Zakharova said China is invited to Moscow.", "a", source="Reuters"),
+        passage("Qatar hosted talks in Doha since March 12.", "b", source="Herald"),
+        passage("Kabulov said the talks in Moscow were useful.", "c", source="Herald"),
+    ]
+    retriever = Retriever(MemoryStore(fake_embedder, passages), fake_embedder, clock=lambda: NOW)
+    for question, context in [
+        ("Who did Reuters say is invited to Moscow?", ""),
+        ("And the talks since March 12?", "What did Kabulov say?"),
+    ]:
+        query = retriever.parse(question, context)
+        assert query.outlets == (("Reuters",) if "Reuters" in question else ())
+        assert retriever.search(query, 3) == retriever.search(question, 3, context=context)
+    with pytest.raises(ValueError, match="context"):
+        retriever.search(query, 3, context="What did Kabulov say?")

@@ -23,8 +23,8 @@ def test_bm25_finds_rare_names_exactly():
         "Peace talks peace talks peace talks.",
     ]
     index = BM25Index(docs)
-    assert index.top("What did Zakharova say?", 3)[0][0] == 1
-    assert index.top("unknownword", 3) == []
+    assert index.top(tokenize("What did Zakharova say?"), 3)[0][0] == 1
+    assert index.top(tokenize("unknownword"), 3) == []
 
 
 def test_since_a_yearless_date_means_its_last_occurrence():
