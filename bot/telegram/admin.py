@@ -152,15 +152,21 @@ async def run_ingest_work(
     title: str, work: Callable, relay: ProgressRelay, service: NewsService
 ) -> tuple[str, IngestReport | None]:
     """Run an ingest through `relay`: the final summary as HTML, and the report (None when
-    the ingest did not run to the end)."""
+    the ingest did not run to the end). Counted in the metrics as done (it ran to the end,
+    whatever some sources did), failed or busy (another process's ingest held the index)."""
+    metrics = service.state.metrics
     try:
         report: IngestReport = await relay.run(work)
     except IngestBusyError:
+        metrics.ingest("busy")
         return formatting.ingest_busy_html(title), None
     except SourcesFileError:
+        metrics.ingest("failed")
         logger.warning("%s: bad sources file", title, exc_info=True)
         return formatting.ingest_bad_sources_html(title, str(service.settings.sources)), None
     except Exception as error:
+        metrics.ingest("failed")
         logger.error("%s failed", title, exc_info=True)
         return formatting.ingest_failed_html(title, type(error).__name__), None
+    metrics.ingest("done")
     return formatting.ingest_summary_html(title, report), report

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from bot.settings import ServeSettings
 from bot.telegram.conversations import Conversations
 from bot.telegram.ingest_jobs import IngestJobs
+from bot.telegram.metrics import BotMetrics
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.recent_answers import RecentAnswers
 
@@ -29,6 +30,7 @@ class BotState:
     limiter: RateLimiter
     answers: RecentAnswers = field(default_factory=RecentAnswers)
     ingests: IngestJobs = field(default_factory=IngestJobs)
+    metrics: BotMetrics = field(default_factory=BotMetrics)  # served at /metrics
     started: float = field(default_factory=time.monotonic)
     last_error_report: float = float("-inf")
 

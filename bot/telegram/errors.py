@@ -23,6 +23,9 @@ async def on_error(update: object, context: BotContext) -> None:
     """The one error handler: log with the traceback, tell the user a fixed sentence, report
     to the admin chat (at most once a minute). Never shows exception text to anyone."""
     error = context.error
+    service = context.maybe_service
+    if service is not None:
+        service.state.metrics.error(error)
     if update is None and context.job is None and isinstance(error, NetworkError):
         logger.warning("network problem while fetching updates: %s", type(error).__name__)
         return

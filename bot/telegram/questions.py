@@ -80,6 +80,7 @@ async def ask(
         empty_hint=empty_hint,
     )
     if refusal is not None:
+        state.metrics.refusal(refusal.reason)
         await reply(message, refusal.text)
         return
     key = conversation_key(message)
@@ -87,13 +88,17 @@ async def ask(
     try:
         if typing:
             async with typing_action(context.bot, message.chat.id):
-                answer = await asyncio.to_thread(service.answer, question, history)
+                with state.metrics.timing():
+                    answer = await asyncio.to_thread(service.answer, question, history)
         else:
-            answer = await asyncio.to_thread(service.answer, question, history)
+            with state.metrics.timing():
+                answer = await asyncio.to_thread(service.answer, question, history)
     except NewsbotError as error:
+        state.metrics.failure(error)
         logger.warning("could not answer: %s", type(error).__name__, exc_info=True)
         await reply(message, user_message_for(error))
         return
+    state.metrics.answer(answer.answered)
     rendered = formatting.render_answer(answer)
     markup = None
     if rendered.has_sources:
@@ -178,6 +183,9 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
         limiter=context.state.limiter,
         max_chars=service.settings.max_question_chars,
     )
+    metrics = context.state.metrics
+    if refusal is not None:
+        metrics.refusal(refusal.reason, via="inline")
     if refusal is not None and refusal.reason == "rate_limited":
         button = InlineQueryResultsButton(text=replies.INLINE_RATE_LIMITED, start_parameter="help")
         await query.answer([], cache_time=0, is_personal=True, button=button)
@@ -186,11 +194,14 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
         await query.answer([], cache_time=5)
         return
     try:
-        answer = await asyncio.to_thread(service.answer, question, [])
+        with metrics.timing():
+            answer = await asyncio.to_thread(service.answer, question, [])
     except NewsbotError as error:
+        metrics.failure(error, via="inline")
         logger.warning("could not answer inline: %s", type(error).__name__, exc_info=True)
         await query.answer([], cache_time=0)
         return
+    metrics.answer(answer.answered, via="inline")
     result = InlineQueryResultArticle(
         id=uuid.uuid4().hex,
         title=formatting.shorten(question, 64),

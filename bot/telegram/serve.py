@@ -4,6 +4,12 @@ Long polling by default; webhook mode when NEWSBOT_WEBHOOK_URL is set. Start-up 
 token with one getMe (a missing or rejected token ends with one clear line and exit code 1),
 then `post_init` loads the model, opens the index and builds the answerer once, registers
 the command menu and the scheduled re-ingest. The token never reaches a log line.
+
+Webhook mode runs its own web server (`bot.telegram.webserver`: the webhook path, `/healthz`,
+`/metrics`) beside the application, PTB's custom-webhook pattern, with the lifecycle that
+`Application.run_webhook` has: initialize, post_init, listen, setWebhook, start; on SIGINT or
+SIGTERM stop serving, stop, shut down, post_shutdown. The webhook stays set when the bot stops
+(Telegram keeps the updates until it is back). Long polling has no web server.
 """
 
 from __future__ import annotations
@@ -12,15 +18,18 @@ import argparse
 import asyncio
 import logging
 import secrets
+import signal
 from urllib.parse import urlsplit
 
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application
 
 from bot.cli.exits import Exit, fail
 from bot.logs import protect_logs
 from bot.settings import ServeSettings, split_listen
 from bot.telegram.app import ALLOWED_UPDATES, build_application
+from bot.telegram.webserver import WebServer
 from retrieval.errors import NewsbotError
 
 logger = logging.getLogger(__name__)
@@ -62,14 +71,15 @@ def cmd_serve(args: argparse.Namespace, settings: ServeSettings) -> Exit:
                 else secrets.token_urlsafe(32)
             )
             protect_logs(secret)
-            application.run_webhook(
-                listen=host,
-                port=port,
-                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
-                secret_token=secret,
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=drop,
+            asyncio.run(
+                run_webhook(
+                    application,
+                    host=host,
+                    port=port,
+                    url=settings.webhook_url,
+                    secret=secret,
+                    drop_pending_updates=drop,
+                )
             )
         else:
             application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=drop)
@@ -89,3 +99,57 @@ async def check_token(settings: ServeSettings) -> str:
     )
     async with bot:
         return bot.username
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+async def run_webhook(
+    application: Application,
+    *,
+    host: str,
+    port: int,
+    url: str,
+    secret: str,
+    drop_pending_updates: bool = False,
+) -> None:
+    """Serve the webhook, /healthz and /metrics until SIGINT/SIGTERM, then stop cleanly.
+
+    The server listens before setWebhook, so Telegram's first delivery finds it; updates that
+    arrive before `start()` wait on the update queue.
+    """
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stopping.set)
+    server = WebServer(
+        application, host=host, port=port, webhook_path=urlsplit(url).path, secret=secret
+    )
+    try:
+        await application.initialize()
+        if application.post_init:
+            await application.post_init(application)
+        if stopping.is_set():  # stopped while the model loaded
+            return
+        server.start()
+        logger.info("webhook server listening on %s:%d", host, port)
+        await application.bot.set_webhook(
+            url=url,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=drop_pending_updates,
+            secret_token=secret,
+        )
+        await application.start()
+        await stopping.wait()
+        logger.info("stopping")
+    finally:
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+        await server.stop()
+        if application.running:
+            await application.stop()
+            if application.post_stop:
+                await application.post_stop(application)
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
