@@ -121,7 +121,8 @@ class ServeSettings(Settings):
     )
     webhook_listen: str = Field(
         "0.0.0.0:8443",
-        description="host:port the webhook server listens on (put a TLS proxy in front).",
+        description="host:port the webhook server listens on (put a TLS proxy in front); it "
+        "also serves GET /healthz and GET /metrics.",
     )
     webhook_secret: SecretStr | None = Field(
         None,
