@@ -6,6 +6,7 @@ server answers /healthz and /metrics; with the index on a Chroma server that goe
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -247,5 +248,9 @@ def test_healthz_503_when_the_chroma_server_goes_away(chroma_server, tmp_path):
             assert body["last_ingest"] is None
             assert get(bot, "/metrics").status_code == 200  # the bot itself is still up
         finally:
-            assert bot.stop() == 0
+            bot.process.send_signal(signal.SIGINT)  # Ctrl-C stops it as cleanly as SIGTERM
+            try:
+                assert bot.process.wait(30) == 0
+            finally:
+                bot.stop()
     assert "Traceback" not in bot.stderr()
