@@ -4,16 +4,33 @@ and the heavy real parts built once per session."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from ingest.chunking import ChunkingParams
+from ingest.netguard import guarded_client
+from ingest.pipeline import run_ingest
+from ingest.sources import read_source, spec_from_argument
+from retrieval.store import IndexStore, index_name, open_client
 from tests.retrieval.fakes import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "samples" / "000_fea4cf2722b2191c.txt"
 SHARED = ROOT.parent / "shared"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (for the tests' own servers)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)
@@ -90,3 +107,90 @@ def embedder():
 def fake_embedder() -> HashingEmbedder:
     """A deterministic bag-of-words encoder: no model, and texts sharing words are close."""
     return HashingEmbedder()
+
+
+# -- a real Chroma in tmp_path and the real pipeline (integration tests of ingest and store) --
+
+
+@pytest.fixture
+def store(tmp_path):
+
+    return IndexStore(
+        open_client(tmp_path / "data"),
+        index_name("test-model", 128, 0, 1),
+        lock_dir=tmp_path / "data",
+        location=str(tmp_path),
+    )
+
+
+@pytest.fixture
+def ingest(store, embedder):
+    """`ingest(*sources, prune=False)`: the real pipeline into `store`, fetching only from
+    loopback test servers."""
+
+    http = guarded_client(allow="127.0.0.1", timeout=2)
+
+    def run(*arguments, prune=False):
+        return run_ingest(
+            [spec_from_argument(str(a)) for a in arguments],
+            read_source=partial(read_source, http=http, max_bytes=10_000_000),
+            store=store,
+            embedder=embedder,
+            params=ChunkingParams(),
+            prune=prune,
+        )
+
+    yield run
+    http.close()
+
+
+@pytest.fixture
+def news_dir(tmp_path):
+    """A folder of two articles: the seed (scraped text) and a short Markdown one."""
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "seed.txt")
+    (folder / "talks.md").write_text(
+        "---\ntitle: Doha talks resume\nsource: Peace Wire\ndate: 2021-03-12\n---\n\n"
+        "Negotiators for the Afghan government and the Taliban met again in Doha on Friday. "
+        "Abdullah Abdullah said the talks would continue next week.\n"
+    )
+    return folder
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """`chroma run` on loopback (the chromadb package's own server); yields (process, port)."""
+
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    if chroma is None:
+        pytest.fail("the `chroma` CLI (from the chromadb package) is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            chroma,
+            "run",
+            "--path",
+            str(tmp_path / "chroma-server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert process.poll() is None, "chroma run exited"
+            assert time.monotonic() < deadline, "chroma run did not start"
+            time.sleep(0.2)
+    yield process, port
+    if process.poll() is None:
+        process.terminate()
+        process.wait(30)

@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.bot.botapi_server import BOT_USERNAME, TOKEN, FakeBotApi
-from tests.bot.e2e import SEED, SEED_TITLE, BotProcess, free_port, newsbot
+from tests.bot.e2e import SEED, SEED_TITLE, BotProcess, newsbot
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
 SECRET = "s3cret-Webhook_token"
@@ -177,42 +174,6 @@ def test_stops_cleanly_and_never_logs_secrets(bot):
 
 
 # -- the index on a Chroma server that goes away --------------------------------------------
-
-
-@pytest.fixture
-def chroma_server(tmp_path):
-    """`chroma run` on loopback (the chromadb package's own server); yields (process, port)."""
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-    if chroma is None:
-        pytest.fail("the `chroma` CLI (from the chromadb package) is not installed")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            chroma,
-            "run",
-            "--path",
-            str(tmp_path / "chroma-server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert process.poll() is None, "chroma run exited"
-            assert time.monotonic() < deadline, "chroma run did not start"
-            time.sleep(0.2)
-    yield process, port
-    if process.poll() is None:
-        process.terminate()
-        process.wait(30)
 
 
 def test_healthz_503_when_the_chroma_server_goes_away(chroma_server, tmp_path):

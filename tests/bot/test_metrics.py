@@ -22,7 +22,7 @@ from retrieval.errors import IngestBusyError, SourcesFileError, StoreUnavailable
 from retrieval.types import Answer
 from tests.bot.botapi_server import TOKEN, FakeBotApi
 from tests.bot.conftest import FakeService, deliver, make_settings
-from tests.bot.e2e import free_port
+from tests.conftest import free_port
 
 SECRET = "metrics-test_secret"
 

@@ -7,9 +7,7 @@ import contextlib
 import json
 import os
 import random
-import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEED
+from tests.conftest import SEED, free_port
 
 pytestmark = pytest.mark.integration
 SEED_TITLE = "Russia Plans Afghan Conference To Advance Peace Talks"
@@ -177,48 +175,8 @@ def test_killed_ingest_leaves_the_previous_index_whole(env, tmp_path):
     assert final["collection"] != live
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def chroma_server(tmp_path):
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-    if chroma is None:
-        pytest.fail("the `chroma` CLI (from the chromadb package) is not installed")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            chroma,
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert proc.poll() is None, "chroma run exited"
-            assert time.monotonic() < deadline, "chroma run did not start"
-            time.sleep(0.2)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
 def test_against_a_chroma_server(env, chroma_server, tmp_path):
-    env.update(NEWSBOT_CHROMA_HOST="127.0.0.1", NEWSBOT_CHROMA_PORT=str(chroma_server))
+    env.update(NEWSBOT_CHROMA_HOST="127.0.0.1", NEWSBOT_CHROMA_PORT=str(chroma_server[1]))
     first = newsbot("ingest", str(SEED), "--json", env=env)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["added"] == 1
@@ -233,7 +191,7 @@ def test_against_a_chroma_server(env, chroma_server, tmp_path):
 
 
 def test_unreachable_chroma_server_is_one_clear_line(env):
-    env.update(NEWSBOT_CHROMA_HOST="127.0.0.1", NEWSBOT_CHROMA_PORT=str(_free_port()))
+    env.update(NEWSBOT_CHROMA_HOST="127.0.0.1", NEWSBOT_CHROMA_PORT=str(free_port()))
     result = newsbot("status", env=env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

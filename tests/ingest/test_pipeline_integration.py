@@ -3,60 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from functools import partial
 
 import numpy as np
 import pytest
 
-from ingest.chunking import ChunkingParams
-from ingest.netguard import guarded_client
-from ingest.pipeline import run_ingest
-from ingest.sources import read_source, spec_from_argument
-from retrieval.store import IndexStore, index_name, open_client
 from tests.conftest import SEED
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def store(tmp_path):
-    return IndexStore(
-        open_client(tmp_path / "data"),
-        index_name("test-model", 128, 0, 1),
-        lock_dir=tmp_path / "data",
-        location=str(tmp_path),
-    )
-
-
-@pytest.fixture
-def ingest(store, embedder):
-    http = guarded_client(allow="127.0.0.1", timeout=2)
-
-    def run(*arguments, prune=False):
-        return run_ingest(
-            [spec_from_argument(str(a)) for a in arguments],
-            read_source=partial(read_source, http=http, max_bytes=10_000_000),
-            store=store,
-            embedder=embedder,
-            params=ChunkingParams(),
-            prune=prune,
-        )
-
-    yield run
-    http.close()
-
-
-@pytest.fixture
-def news_dir(tmp_path):
-    folder = tmp_path / "news"
-    folder.mkdir()
-    shutil.copy(SEED, folder / "seed.txt")
-    (folder / "talks.md").write_text(
-        "---\ntitle: Doha talks resume\nsource: Peace Wire\ndate: 2021-03-12\n---\n\n"
-        "Negotiators for the Afghan government and the Taliban met again in Doha on Friday. "
-        "Abdullah Abdullah said the talks would continue next week.\n"
-    )
-    return folder
 
 
 def test_first_ingest_then_rerun_embeds_nothing(ingest, store, news_dir):
