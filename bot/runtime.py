@@ -14,6 +14,7 @@ import httpx
 
 from bot.settings import Settings
 from ingest.chunking import CHUNKING_SCHEME, ChunkingParams
+from ingest.netguard import guarded_client
 from ingest.pipeline import IngestReport, Progress, run_ingest
 from ingest.sources import SourceSpec, read_source
 from retrieval.answering import AnswerParams, NewsAnswerer
@@ -58,8 +59,6 @@ def open_store(settings: Settings) -> IndexStore:
 def http_client(settings: Settings) -> httpx.Client:
     """The client for article pages and feeds: no loopback or private address is reached
     except what NEWSBOT_FETCH_ALLOW_HOSTS lists (ingest.netguard)."""
-    from ingest.netguard import guarded_client  # TODO: move to the module imports
-
     return guarded_client(
         allow=settings.fetch_allow_hosts,
         timeout=settings.http_timeout,

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ingest.netguard import AllowList
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -64,8 +66,12 @@ class Settings(BaseSettings):
     @field_validator("fetch_allow_hosts", mode="before")
     @classmethod
     def _comma_separated_hosts(cls, value):
-        if isinstance(value, str):
-            return [part for part in re.split(r"[,\s]+", value.strip()) if part]
+        return split_list(value)
+
+    @field_validator("fetch_allow_hosts")
+    @classmethod
+    def _hosts_ips_or_cidrs(cls, value: list[str]) -> list[str]:
+        AllowList.parse(value)  # a bad entry is a bad setting now, not a failed fetch later
         return value
 
     llm_model: str | None = Field(
@@ -174,9 +180,7 @@ class ServeSettings(Settings):
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _comma_separated_ids(cls, value):
-        if isinstance(value, str):
-            return [part for part in re.split(r"[,\s]+", value.strip()) if part]
-        return value
+        return split_list(value)
 
     @field_validator("reingest_every", mode="before")
     @classmethod
@@ -196,6 +200,13 @@ class ServeSettings(Settings):
         if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+
+def split_list(value):
+    """'a, b c' -> ['a', 'b', 'c'] for list settings written in the environment."""
+    if isinstance(value, str):
+        return [part for part in re.split(r"[,\s]+", value.strip()) if part]
+    return value
 
 
 _PERIOD_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 
 import pytest
 from pydantic import ValidationError
@@ -117,3 +118,11 @@ def test_wrong_base_url_is_one_clear_line(api, capsys):
     assert serve.cmd_serve(argparse.Namespace(), configured) == 1
     [line] = capsys.readouterr().err.strip().splitlines()
     assert "TELEGRAM_API_BASE_URL" in line
+
+
+def test_fetch_allow_hosts_are_split_and_checked_when_settings_load():
+    allowed = ServeSettings(_env_file=None, fetch_allow_hosts="10.0.0.0/8, intranet.local 127.1")
+    assert allowed.fetch_allow_hosts == ["10.0.0.0/8", "intranet.local", "127.1"]
+    refused = re.escape("'10.0.0.0/33' is not an IP address or CIDR")
+    with pytest.raises(ValidationError, match=refused):
+        ServeSettings(_env_file=None, fetch_allow_hosts="10.0.0.0/33")
