@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from contextlib import nullcontext
 
 from telegram import (
     InlineQueryResultArticle,
@@ -86,11 +87,8 @@ async def ask(
     key = conversation_key(message)
     history = state.conversations.history(key)
     try:
-        if typing:
-            async with typing_action(context.bot, message.chat.id):
-                with state.metrics.timing():
-                    answer = await asyncio.to_thread(service.answer, question, history)
-        else:
+        typing_shown = typing_action(context.bot, message.chat.id) if typing else nullcontext()
+        async with typing_shown:
             with state.metrics.timing():
                 answer = await asyncio.to_thread(service.answer, question, history)
     except NewsbotError as error:
