@@ -23,6 +23,7 @@ from retrieval.hybrid import Retriever
 from retrieval.llm import LLMComposer, build_chat_model
 from retrieval.status import IndexStatus, index_status
 from retrieval.store import HnswParams, IndexStore, index_name, open_client
+from retrieval.textindex import TextIndex
 
 USER_AGENT = "newsbot/0.1 (+news QA bot)"
 
@@ -50,6 +51,7 @@ def open_store(settings: Settings) -> IndexStore:
         ),
         lock_dir=settings.data_dir,
         location=location,
+        shared=bool(settings.chroma_host),
         hnsw=HnswParams(
             settings.hnsw_max_neighbors, settings.hnsw_ef_construction, settings.hnsw_ef_search
         ),
@@ -107,8 +109,13 @@ class Runtime:
         return http_client(self.settings)
 
     @cached_property
+    def text_index(self) -> TextIndex:
+        """The lexical index, a cache of the store kept per data directory."""
+        return TextIndex(self.settings.data_dir / "lexical" / self.store.name)
+
+    @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.store, self.model)
+        return Retriever(self.store, self.model, lexical=self.text_index)
 
     @cached_property
     def answerer(self) -> NewsAnswerer:
@@ -141,8 +148,11 @@ class Runtime:
         sources_file: bool = False,
         progress: Progress | None = None,
     ) -> IngestReport:
-        """The one way into `run_ingest`: the CLI and the bot both call this."""
-        return run_ingest(
+        """The one way into `run_ingest`: the CLI and the bot both call this.
+
+        After a commit the lexical index of this data directory catches up at once (it reads
+        back only what the run wrote), so the next question here pays nothing for it."""
+        report = run_ingest(
             specs,
             read_source=self.source_reader(),
             store=self.store,
@@ -152,6 +162,9 @@ class Runtime:
             sources_file=sources_file,
             progress=progress,
         )
+        if report.added or report.updated or report.removed:
+            self.text_index.catch_up(self.store, self.store.committed())
+        return report
 
     def status(self) -> IndexStatus:
         return index_status(self.store, self.settings.embedding_model)

@@ -1,4 +1,4 @@
-"""One ingest run: read sources, decide what changed, embed only new text, swap generations.
+"""One ingest run: read sources, decide what changed, embed only new text, commit the change.
 
 Library code: it reports progress through a callback and never prints.
 """
@@ -19,12 +19,13 @@ from ingest.chunking import ChunkingParams, chunk_text
 from ingest.sources import SourceResult, SourceSpec
 from retrieval.embedding import Encoder
 from retrieval.store import IndexStore
-from retrieval.types import Passage
+from retrieval.types import ArticleRecord, Passage
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 SourceReader = Callable[[SourceSpec], SourceResult]
+PUT_BATCH = 2000  # passages per write to the store
 ENCODE_GROUP = 1024  # texts per encode call, cut from one global order (see encode_order)
 
 
@@ -104,15 +105,17 @@ def run_ingest(
         outcome = read_all(specs, read_source, progress)
         if sources_file:
             outcome.listed_origins = {spec.origin for spec in specs}
+        indexed = {a.article_id: a for a in store.live_articles()}
         plan = plan_changes(
             outcome.articles,
-            store.article_states(),
+            {a.article_id: (a.content_hash, a.origin) for a in indexed.values()},
             prune_origins=outcome.complete_origins if (prune or sources_file) else None,
             listed_origins=outcome.listed_origins,
         )
         return apply_plan(
             plan,
             outcome,
+            indexed=indexed,
             store=store,
             embedder=embedder,
             params=params,
@@ -207,11 +210,12 @@ def to_passages(
         overlap=params.overlap_sentences,
     )
     passages, texts = [], []
+    version = article_version(article)
     for chunk in chunks:
         embedded = prefix + chunk.text
         passages.append(
             Passage(
-                id=f"{article.id}:{chunk.index}",
+                id=f"{article.id}:{version}:{chunk.index}",
                 text=chunk.text,
                 article_id=article.id,
                 title=article.title,
@@ -232,17 +236,40 @@ def to_passages(
     return passages, texts
 
 
+def article_version(article: Article) -> str:
+    """The version of an article's text: passage ids carry it, so a changed article's new
+    passages never overwrite the ones readers of the previous generation still use."""
+    return article.content_hash[:16]
+
+
+def article_record(article: Article, chunks: int) -> ArticleRecord:
+    return ArticleRecord(
+        article_id=article.id,
+        version=article_version(article),
+        title=article.title,
+        source=article.source,
+        published_at=article.published_at,
+        url=article.url,
+        author=article.author,
+        attribution=article.attribution,
+        content_hash=article.content_hash,
+        origin=article.origin,
+        chunks=chunks,
+    )
+
+
 def apply_plan(
     plan: Plan,
     outcome: ReadOutcome,
     *,
+    indexed: dict[str, ArticleRecord],
     store: IndexStore,
     embedder: Encoder,
     params: ChunkingParams,
     progress: Progress | None = None,
     clock: StageClock | None = None,
 ) -> IngestReport:
-    """Embed what is new and build the next generation; or only record the run."""
+    """Embed what is new and commit it with what it replaces; or only record the run."""
     clock = clock or StageClock()
     clock.stop()
     report = IngestReport(
@@ -260,7 +287,7 @@ def apply_plan(
         store.record_ingest(report.to_dict())
         return report
 
-    passages: list[Passage] = []
+    by_article: list[tuple[Article, list[Passage]]] = []
     texts_by_hash: dict[str, str] = {}
     clock.start("model")
     window = embedder.max_tokens  # loads a lazy model: its own stage, not chunking's
@@ -269,7 +296,7 @@ def apply_plan(
         article_passages, texts = to_passages(
             article, embedder.count_tokens, window=window, params=params
         )
-        passages.extend(article_passages)
+        by_article.append((article, article_passages))
         for passage, text in zip(article_passages, texts, strict=True):
             texts_by_hash.setdefault(passage.text_hash, text)
 
@@ -285,19 +312,39 @@ def apply_plan(
         note("embedding", min(i + ENCODE_GROUP, len(missing)), len(missing))
     report.embedded = len(missing)
 
-    replaced = {a.id for a in plan.updated} | set(plan.removed)
+    retired = [indexed[a.id] for a in plan.updated] + [indexed[i] for i in plan.removed]
+    total = sum(len(passages) for _, passages in by_article)
     clock.start("indexing")
-    with store.building() as generation:
-        note("indexing", 0, len(passages))
-        generation.copy_current(lambda article_id: article_id not in replaced)
-        for i in range(0, len(passages), 2000):
-            batch = passages[i : i + 2000]
-            generation.add(batch, np.stack([vectors[p.text_hash] for p in batch]))
-            note("indexing", min(i + 2000, len(passages)), len(passages))
+    with store.transaction() as transaction:
+        note("indexing", 0, total)
+        done = 0
+        for batch in _batches(by_article, PUT_BATCH):
+            records = [(article_record(a, len(ps)), ps) for a, ps in batch]
+            rows = [vectors[p.text_hash] for _, ps in batch for p in ps]
+            transaction.put(records, np.stack(rows) if rows else np.zeros((0, 1), np.float32))
+            done += len(rows)
+            note("indexing", done, total)
+        transaction.retire(retired)
         clock.stop()
         _finish(report, clock)
-        generation.commit(report.to_dict())
+        transaction.commit(report.to_dict())
     return report
+
+
+def _batches(
+    items: list[tuple[Article, list[Passage]]], size: int
+) -> Iterable[list[tuple[Article, list[Passage]]]]:
+    """Articles in groups of about `size` passages (an article is never split)."""
+    batch: list[tuple[Article, list[Passage]]] = []
+    count = 0
+    for item in items:
+        batch.append(item)
+        count += len(item[1])
+        if count >= size:
+            yield batch
+            batch, count = [], 0
+    if batch:
+        yield batch
 
 
 def encode_order(text_hashes: list[str], texts_by_hash: dict[str, str]) -> list[str]:

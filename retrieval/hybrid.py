@@ -12,18 +12,21 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
 
+from retrieval.catalog import Catalog
 from retrieval.dates import DateIntent
-from retrieval.embedding import Embedder
-from retrieval.lexical import BM25Index, tokenize
+from retrieval.embedding import Encoder
+from retrieval.lexical import tokenize
 from retrieval.query import Query, parse_query
-from retrieval.store import IndexStore
-from retrieval.types import Passage, SearchHit, iso_to_timestamp
+from retrieval.store import IndexStore, PassageRow
+from retrieval.textindex import TextIndex
+from retrieval.types import Passage, SearchHit
 
 
 @dataclass(frozen=True)
@@ -41,59 +44,82 @@ class RetrievalParams:
     duplicate_jaccard: float = 0.8
 
 
-@dataclass
-class _Corpus:
-    """What lexical search needs, built once per index generation."""
-
-    generation: str
-    passages: list[Passage]
-    bm25: BM25Index
-    timestamps: np.ndarray  # NaN when undated
-    outlets: dict[str, str]  # lowercased name -> name
-    by_source: dict[str, np.ndarray]  # name -> boolean mask
-    index_of: dict[str, int]  # passage id -> position
-    vectors: np.ndarray  # row i: the stored vector of passages[i]; restricted searches are exact
-
-
 class Retriever:
+    """Hybrid search over the committed index, kept current by applying each commit.
+
+    `lexical` is the BM25 side (a TextIndex on disk for a process that lives long or runs
+    often; in memory in tests). The reader holds the live articles (a Catalog) and a small
+    cache of recently shown passages, never the archive's passages or vectors.
+    """
+
     def __init__(
         self,
         store: IndexStore,
-        embedder: Embedder,
+        encoder: Encoder,
         params: RetrievalParams | None = None,
         *,
+        lexical: TextIndex | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        cache_size: int = 4096,
     ):
         self.store = store
-        self.embedder = embedder
+        self.encoder = encoder
         self.params = params or RetrievalParams()
         self.clock = clock
-        self._corpus: _Corpus | None = None
+        self.lexical = lexical if lexical is not None else TextIndex(None)
+        self._catalog = Catalog()
         self._lock = threading.Lock()
+        self._rows: OrderedDict[str, PassageRow] = OrderedDict()
+        self._cache_size = cache_size
 
-    def corpus(self) -> _Corpus:
-        generation = self.store.current_generation()
-        corpus = self._corpus
-        if corpus is not None and corpus.generation == generation:
-            return corpus
+    # -- keeping up with commits -----------------------------------------------------------
+
+    def catalog(self) -> Catalog:
+        """The live articles at the committed generation, after applying what changed."""
+        generation = self.store.committed()
+        catalog = self._catalog
+        if catalog.generation == generation:
+            return catalog
         with self._lock:
-            if self._corpus is None or self._corpus.generation != generation:
-                self._corpus = _build_corpus(self.store, generation)
-            return self._corpus
+            catalog = self._catalog
+            if catalog.generation != generation:
+                if generation < catalog.generation:  # the store was rebuilt from scratch
+                    catalog = Catalog()
+                if catalog.generation == 0:
+                    changes = self.store.live_articles(generation)
+                else:
+                    changes = self.store.article_changes(catalog.generation, generation)
+                updated = Catalog(
+                    catalog.generation,
+                    dict(catalog.articles),
+                    catalog._sources.copy(),
+                    list(catalog._timestamps),
+                )
+                updated.apply(generation, changes)
+                self.lexical.catch_up(self.store, generation)
+                self._catalog = updated  # one assignment: searches see the old or the new
+            return self._catalog
 
     def idf(self) -> Callable[[str], float]:
-        """BM25 inverse document frequency in the current index, as a function of a term.
+        """BM25 inverse document frequency in the current index, as a function of a term."""
+        self.catalog()
+        cache: dict[str, float] = {}
+        lexical = self.lexical
 
-        Bound to one generation, so all the terms of one answer are weighed against the same
-        index even if a re-ingest switches generations meanwhile.
-        """
-        return self.corpus().bm25.idf
+        def idf(term: str) -> float:
+            if term not in cache:
+                cache[term] = lexical.idf(term)
+            return cache[term]
+
+        return idf
 
     def parse(self, question: str, context: str = "") -> Query:
         """`question` (cleaned) as a Query, its outlets those of the current index."""
         return parse_query(
-            question, context=context, outlets=self.corpus().outlets, now=self.clock()
+            question, context=context, outlets=self.catalog().outlets, now=self.clock()
         )
+
+    # -- searching -------------------------------------------------------------------------
 
     def search(self, query: Query | str, k: int = 10, *, context: str = "") -> list[SearchHit]:
         """The k best passages for `query`; its context (earlier turns) widens recall only.
@@ -103,126 +129,139 @@ class Retriever:
             query = self.parse(query, context)
         elif context:
             raise ValueError("a Query carries its own context")
-        corpus = self.corpus()
+        catalog = self.catalog()
+        if not catalog.articles:
+            return []
         p = self.params
-        vector = self.embedder.encode([query.search_text])[0]
+        vector = np.asarray(self.encoder.encode([query.search_text])[0], dtype=np.float32)
         terms = query.search_terms
         intent = query.dates
-        allowed = _date_mask(corpus, intent)
+        after, before = _date_range(catalog, intent)
 
-        fused: dict[int, float] = {}
+        fused: dict[str, float] = {}
+        similarity: dict[str, float] = {}
 
-        def add(ranking: list[int], weight: float) -> None:
-            for rank, i in enumerate(ranking, start=1):
-                fused[i] = fused.get(i, 0.0) + weight / (p.rrf_k + rank)
+        def add(ranking: list[str], weight: float) -> None:
+            for rank, pid in enumerate(ranking, start=1):
+                fused[pid] = fused.get(pid, 0.0) + weight / (p.rrf_k + rank)
 
-        def dense(mask: np.ndarray | None) -> list[int]:
-            if mask is None:  # the whole index: Chroma's HNSW
-                found = self.store.nearest_ids(vector, p.candidates)
-                return [corpus.index_of[i] for i, _ in found if i in corpus.index_of]
-            # A subset (an outlet, a date range): exact search over its stored vectors, which
-            # is faster than a filtered Chroma query and never misses.
-            subset = np.flatnonzero(mask)
-            similarities = corpus.vectors[subset] @ vector
-            best = np.argsort(-similarities, kind="stable")[: p.candidates]
-            return subset[best].tolist()
+        def visible(found: list[tuple[str, float]]) -> list[tuple[str, float]]:
+            return [(pid, s) for pid, s in found if catalog.article_of(pid) is not None]
 
-        def lexical(mask: np.ndarray | None) -> list[int]:
-            return [i for i, _ in corpus.bm25.top(terms, p.candidates, allowed=mask)]
+        def dense(source: str | None) -> list[str]:
+            where = _where(source, after, before)
+            wanted = p.candidates
+            while True:  # other versions' passages (retired, or not yet committed) drop out
+                found = self.store.nearest(vector, wanted, where)
+                kept = visible(found)
+                if len(kept) >= p.candidates or len(found) < wanted:
+                    break
+                wanted *= 2
+            for pid, s in kept:
+                similarity[pid] = s
+            return [pid for pid, _ in kept[: p.candidates]]
 
-        add(dense(allowed), p.dense_weight)
-        add(lexical(allowed), p.lexical_weight)
+        def lexical(source: str | None) -> list[str]:
+            wanted = p.candidates
+            while True:
+                found = self.lexical.top(terms, wanted, source=source, after=after, before=before)
+                kept = visible(found)
+                if len(kept) >= p.candidates or len(found) < wanted:
+                    break
+                wanted *= 2
+            return [pid for pid, _ in kept[: p.candidates]]
+
+        add(dense(None), p.dense_weight)
+        add(lexical(None), p.lexical_weight)
         for outlet in query.outlets:
-            mask = corpus.by_source.get(outlet)
-            if mask is None:  # parsed against an index generation since replaced
+            if not catalog.has_source(outlet):  # parsed against an index since replaced
                 continue
-            if allowed is not None:
-                mask = mask & allowed
-            add(dense(mask), p.outlet_weight * p.dense_weight)
-            add(lexical(mask), p.outlet_weight * p.lexical_weight)
+            add(dense(outlet), p.outlet_weight * p.dense_weight)
+            add(lexical(outlet), p.outlet_weight * p.lexical_weight)
         if not fused:
             return []
 
-        scores = _adjust_for_dates(fused, corpus, intent, p)
-        ranked = sorted(scores, key=lambda i: -scores[i])
-        hits = _group_and_cap(
-            [(corpus.passages[i], scores[i]) for i in ranked[: max(4 * k, 40)]], k, p
-        )
+        scores = _adjust_for_dates(fused, catalog, intent, p)
+        ranked = sorted(scores, key=lambda pid: -scores[pid])[: max(4 * k, 40)]
+        rows = self._rows_of(ranked)
+        candidates = []
+        for pid in ranked:
+            article = catalog.article_of(pid)
+            if pid in rows and article is not None:
+                candidates.append((rows[pid].passage(article), scores[pid]))
+        hits = _group_and_cap(candidates, k, p)
         return [
-            replace(
-                hit,
-                rank=rank,
-                similarity=float(corpus.vectors[corpus.index_of[hit.passage.id]] @ vector),
-            )
+            replace(hit, rank=rank, similarity=self._similarity(hit.passage.id, vector, similarity))
             for rank, hit in enumerate(hits, start=1)
         ]
 
+    def _rows_of(self, ids: list[str]) -> dict[str, PassageRow]:
+        """Stored rows (text, vector) of `ids`: recently shown ones from the cache."""
+        missing = [pid for pid in ids if pid not in self._rows]
+        if missing:
+            for pid, row in self.store.fetch(missing, vectors=True).items():
+                self._rows[pid] = row
+        found = {}
+        for pid in ids:
+            row = self._rows.get(pid)
+            if row is not None:
+                self._rows.move_to_end(pid)
+                found[pid] = row
+        while len(self._rows) > self._cache_size:
+            self._rows.popitem(last=False)
+        return found
 
-def _outlet_keys(name: str) -> list[str]:
-    key = name.lower().strip()
-    keys = [key]
-    if key.startswith("the "):
-        keys.append(key[4:])
-    return keys
-
-
-def _build_corpus(store: IndexStore, generation: str | None) -> _Corpus:
-    passages = store.passages() if generation else []
-    bm25 = BM25Index([f"{p.title}\n{p.source}\n{p.text}" for p in passages])
-    timestamps = np.array(
-        [iso_to_timestamp(p.published_at) if p.published_at else np.nan for p in passages],
-        dtype=np.float64,
-    )
-    outlets: dict[str, str] = {}
-    sources = np.array([p.source for p in passages], dtype=object)
-    by_source = {}
-    for name in sorted(set(sources.tolist())):
-        by_source[name] = sources == name
-        for key in _outlet_keys(name):
-            outlets.setdefault(key, name)
-    index_of = {passage.id: i for i, passage in enumerate(passages)}
-    vectors = np.zeros((len(passages), 0), dtype=np.float32)
-    if generation:
-        ids, stored = store.vectors()
-        vectors = np.zeros((len(passages), stored.shape[1]), dtype=np.float32)
-        for id_, row in zip(ids, stored, strict=True):
-            if id_ in index_of:
-                vectors[index_of[id_]] = row
-    return _Corpus(
-        generation or "", passages, bm25, timestamps, outlets, by_source, index_of, vectors
-    )
+    def _similarity(self, pid: str, vector: np.ndarray, known: dict[str, float]) -> float:
+        if pid in known:
+            return known[pid]
+        row = self._rows.get(pid)
+        return float(row.vector @ vector) if row is not None and row.vector is not None else 0.0
 
 
-def _date_mask(corpus: _Corpus, intent: DateIntent) -> np.ndarray | None:
-    """Passages in the question's date range; None when it has none, or none would be left."""
-    if not intent.narrows:
+def _where(source: str | None, after: float | None, before: float | None) -> dict | None:
+    """The Chroma filter of a restricted ranking (an outlet, a date range)."""
+    conditions: list[dict] = []
+    if source is not None:
+        conditions.append({"source": source})
+    if after is not None:
+        conditions.append({"published_ts": {"$gte": after}})
+    if before is not None:
+        conditions.append({"published_ts": {"$lt": before}})
+    if not conditions:
         return None
-    ts = corpus.timestamps
-    mask = ~np.isnan(ts)
-    if intent.after:
-        mask &= ts >= intent.after.timestamp()
-    if intent.before:
-        mask &= ts < intent.before.timestamp()
-    return mask if mask.any() else None
+    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+
+
+def _date_range(catalog: Catalog, intent: DateIntent) -> tuple[float | None, float | None]:
+    """The question's date range; none when it has none, or none would be left."""
+    if not intent.narrows:
+        return None, None
+    after = intent.after.timestamp() if intent.after else None
+    before = intent.before.timestamp() if intent.before else None
+    if not catalog.any_dated_between(after, before):
+        return None, None
+    return after, before
 
 
 def _adjust_for_dates(
-    fused: dict[int, float], corpus: _Corpus, intent: DateIntent, p: RetrievalParams
-) -> dict[int, float]:
+    fused: dict[str, float], catalog: Catalog, intent: DateIntent, p: RetrievalParams
+) -> dict[str, float]:
     if not intent.mentioned and not intent.latest:
         return fused
     scores = dict(fused)
+    stamps = {}
+    for pid in scores:
+        article = catalog.article_of(pid)
+        if article is not None and article.published_ts is not None:
+            stamps[pid] = article.published_ts
     if intent.mentioned:
-        for i in scores:
-            ts = corpus.timestamps[i]
-            if not np.isnan(ts) and intent.near_mentioned(float(ts)):
-                scores[i] *= 1 + p.mentioned_date_boost
-    if intent.latest:
-        dated = [i for i in scores if not np.isnan(corpus.timestamps[i])]
-        if dated:
-            order = sorted(dated, key=lambda i: corpus.timestamps[i])
-            for position, i in enumerate(order):
-                scores[i] *= 1 + p.latest_boost * (position + 1) / len(order)
+        for pid, ts in stamps.items():
+            if intent.near_mentioned(ts):
+                scores[pid] *= 1 + p.mentioned_date_boost
+    if intent.latest and stamps:
+        order = sorted(stamps, key=lambda pid: stamps[pid])
+        for position, pid in enumerate(order):
+            scores[pid] *= 1 + p.latest_boost * (position + 1) / len(order)
     return scores
 
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from retrieval.store import IndexStore
-from retrieval.types import Passage
+from retrieval.types import ArticleRecord
 
 
 @dataclass(frozen=True)
@@ -27,30 +27,26 @@ class IndexStatus:
         return asdict(self)
 
 
-def summarize(passages: list[Passage]) -> dict[str, Any]:
-    """Article-level figures from passages (pure)."""
-    articles: dict[str, Passage] = {}
-    for passage in passages:
-        articles.setdefault(passage.article_id, passage)
-    outlets = Counter(p.source for p in articles.values())
-    dates = sorted(p.published_at for p in articles.values() if p.published_at)
+def summarize(articles: list[ArticleRecord]) -> dict[str, Any]:
+    """Figures of the live articles (pure): the index's articles, not its passages."""
+    outlets = Counter(a.source for a in articles)
+    dates = sorted(a.published_at for a in articles if a.published_at)
     return {
         "articles": len(articles),
-        "chunks": len(passages),
+        "chunks": sum(a.chunks for a in articles),
         "outlets": dict(outlets.most_common()),
         "first_published": dates[0] if dates else None,
         "last_published": dates[-1] if dates else None,
-        "undated_articles": sum(1 for p in articles.values() if not p.published_at),
+        "undated_articles": sum(1 for a in articles if not a.published_at),
     }
 
 
 def index_status(store: IndexStore, model: str) -> IndexStatus:
-    generation = store.current_generation()
-    figures = summarize(store.passages()) if generation else summarize([])
+    generation = store.committed()
     return IndexStatus(
-        **figures,
+        **summarize(store.live_articles(generation)),
         last_ingest=store.last_ingest(),
         model=model,
         store=store.location,
-        collection=generation,
+        collection=f"{store.name} @ generation {generation}" if generation else None,
     )

@@ -1,11 +1,23 @@
-"""The Chroma index, in generations that readers switch to atomically.
+"""The Chroma index: one growing collection of passages, versioned by ingest generation.
 
-A re-ingest never writes into the collection readers use. It builds the next generation (a new
-collection: the unchanged chunks copied over with their stored vectors, the new ones added), then
-flips a pointer in one metadata write. Readers resolve the pointer, so they see the previous
-complete generation until the flip and the new one after it; an ingest that fails or is killed
-leaves a half-built collection nobody points at, removed by the next ingest. One ingest at a time
-is guaranteed by a lock file under the data directory (released by the OS if the process dies).
+A news index only grows, so an ingest writes only what changed and never copies the rest:
+
+- Every article version (an article's text at one content hash) is one record in the
+  *articles* collection, holding the article-level facts once (title, outlet, date, url,
+  hash, origin, passage count) and two generation numbers: `added`, the ingest that wrote it,
+  and `removed`, the ingest that retired it (0 while live). Its passages, in the *passages*
+  collection, carry the same `added` and an id made of the article, the version and the chunk.
+- An ingest writes generation N = committed + 1: new versions with `added=N`, `removed=N` on
+  the versions it replaces or prunes; then one metadata write (`committed=N`) makes all of it
+  visible at once. A reader at generation G sees exactly the versions with `added <= G` and
+  `removed` 0 or `> G`, so it never sees half a run.
+- A run that fails or is killed leaves writes above the committed generation; the next run
+  deletes them (and un-retires what they retired) before it writes. Passages of versions
+  retired before the previous commit are deleted then too: in-flight readers of the previous
+  generation still find theirs.
+- One ingest at a time: a lock file in the data directory, and for a shared Chroma server a
+  lease in the store itself, renewed while held, that a killed holder loses within
+  `lease_seconds`.
 """
 
 from __future__ import annotations
@@ -15,8 +27,11 @@ import fcntl
 import hashlib
 import json
 import logging
+import os
 import re
 import secrets
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -27,11 +42,12 @@ from typing import Any
 import numpy as np
 
 from retrieval.errors import IndexNotFoundError, IngestBusyError, StoreUnavailableError
-from retrieval.types import Passage
+from retrieval.types import ArticleRecord, Passage
 
 logger = logging.getLogger(__name__)
 
 PAGE = 2000  # records per Chroma call: large enough to be fast, small enough for its limits
+NO_VECTOR = [0.0]  # article records need an embedding; they are never searched by one
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,43 @@ class HnswParams:
                 "ef_search": self.ef_search,
             }
         }
+
+
+@dataclass(frozen=True)
+class PassageRow:
+    """What the passages collection holds of one passage (article facts are the article's)."""
+
+    id: str
+    text: str
+    chunk_index: int
+    start: int
+    end: int
+    text_hash: str
+    vector: np.ndarray | None = None
+
+    def passage(self, article: ArticleRecord) -> Passage:
+        return Passage(
+            id=self.id,
+            text=self.text,
+            article_id=article.article_id,
+            title=article.title,
+            source=article.source,
+            published_at=article.published_at,
+            url=article.url,
+            author=article.author,
+            chunk_index=self.chunk_index,
+            start=self.start,
+            end=self.end,
+            content_hash=article.content_hash,
+            text_hash=self.text_hash,
+            origin=article.origin,
+            attribution=article.attribution,
+        )
+
+
+def passage_key(passage_id: str) -> str:
+    """The article version of a passage id: "article:version:chunk" -> "article:version"."""
+    return passage_id.rsplit(":", 1)[0]
 
 
 def index_name(model: str, chunk_tokens: int, chunk_overlap: int, scheme: int) -> str:
@@ -82,8 +135,28 @@ def open_client(data_dir: Path, host: str | None = None, port: int = 8000):
         ) from exc
 
 
+def live_at(generation: int) -> dict:
+    """Chroma filter: article versions a reader at `generation` sees."""
+    return {
+        "$and": [
+            {"added": {"$lte": generation}},
+            {"$or": [{"removed": 0}, {"removed": {"$gt": generation}}]},
+        ]
+    }
+
+
+def changed_between(since: int, upto: int) -> dict:
+    """Chroma filter: article versions added or retired by a commit in (since, upto]."""
+    return {
+        "$or": [
+            {"$and": [{"added": {"$gt": since}}, {"added": {"$lte": upto}}]},
+            {"$and": [{"removed": {"$gt": since}}, {"removed": {"$lte": upto}}]},
+        ]
+    }
+
+
 class IndexStore:
-    """Reads the current generation; writes the next one through `building()`."""
+    """Reads the committed generation; writes the next one through `transaction()`."""
 
     def __init__(
         self,
@@ -93,219 +166,433 @@ class IndexStore:
         lock_dir: Path,
         location: str,
         hnsw: HnswParams | None = None,
+        shared: bool = False,
+        lease_seconds: float = 60.0,
     ):
         self.client = client
         self.name = name
         self.location = location
         self.hnsw = hnsw or HnswParams()
+        self.shared = shared  # a Chroma server other processes (on other machines) also write
+        self.lease_seconds = lease_seconds
         self._lock_path = Path(lock_dir) / f"{name}.lock"
-        self._pointer_name = f"{name}-pointer"
-        self._passages_cache: tuple[str, list[Passage]] | None = None
+        self._collections: dict[str, Any] = {}
+        self._lease: Lease | None = None
 
-    # -- reading ---------------------------------------------------------------------------
+    # -- collections -----------------------------------------------------------------------
 
-    def _pointer(self):
-        return self.client.get_or_create_collection(self._pointer_name, embedding_function=None)
+    def _collection(self, suffix: str, **options):
+        collection = self._collections.get(suffix)
+        if collection is None:
+            collection = self.client.get_or_create_collection(
+                f"{self.name}-{suffix}", embedding_function=None, **options
+            )
+            self._collections[suffix] = collection
+        return collection
 
-    def pointer_metadata(self) -> dict[str, Any]:
+    def articles_collection(self):
+        return self._collection("articles")
+
+    def passages_collection(self):
+        return self._collection("passages", configuration=self.hnsw.configuration())
+
+    def _commits(self):
+        return self._collection("commits")
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn the store's failures into one clear error; forget handles a restart voids."""
         try:
-            return dict(self._pointer().metadata or {})
+            yield
+        except (IndexNotFoundError, IngestBusyError):
+            raise
         except Exception as exc:
+            self._collections.clear()
             logger.warning("cannot read the index at %s: %s", self.location, exc)
             raise StoreUnavailableError(
                 f"cannot read the index at {self.location} ({type(exc).__name__}); is the "
                 "store running? Details are in the log"
             ) from exc
 
-    def current_generation(self) -> str | None:
-        return self.pointer_metadata().get("current")
+    # -- reading ---------------------------------------------------------------------------
 
-    def current(self):
-        """The collection readers use now; IndexNotFoundError before the first ingest."""
-        generation = self.current_generation()
-        if not generation:
-            raise IndexNotFoundError(f"no index yet at {self.location}: run `newsbot ingest` first")
-        return self.client.get_collection(generation, embedding_function=None)
+    def commit_metadata(self) -> dict[str, Any]:
+        with self._reading():
+            return dict(self._commits().metadata or {})
+
+    def committed(self) -> int:
+        """The generation readers see; 0 before the first ingest that changed anything."""
+        return int(self.commit_metadata().get("committed", 0))
 
     def exists(self) -> bool:
-        return bool(self.current_generation())
+        return self.committed() > 0
+
+    def require(self) -> int:
+        """The committed generation; IndexNotFoundError before the first ingest."""
+        generation = self.committed()
+        if not generation:
+            raise IndexNotFoundError(f"no index yet at {self.location}: run `newsbot ingest` first")
+        return generation
 
     def last_ingest(self) -> dict[str, Any] | None:
-        raw = self.pointer_metadata().get("last_ingest")
+        raw = self.commit_metadata().get("last_ingest")
         return json.loads(raw) if raw else None
 
+    def live_articles(self, generation: int | None = None) -> list[ArticleRecord]:
+        """Every article version a reader at `generation` (default: committed) sees."""
+        generation = self.committed() if generation is None else generation
+        if not generation:
+            return []
+        return self._article_records(live_at(generation))
+
+    def article_changes(self, since: int, upto: int) -> list[ArticleRecord]:
+        """Article versions added or retired by the commits after `since` up to `upto`."""
+        if upto <= since:
+            return []
+        return self._article_records(changed_between(since, upto))
+
+    def _article_records(self, where: dict) -> list[ArticleRecord]:
+        with self._reading():
+            return [
+                ArticleRecord.from_metadata(meta)
+                for _, _, meta, _ in _pages(
+                    self.articles_collection(), include=["metadatas"], where=where
+                )
+            ]
+
+    def article_states(self) -> dict[str, tuple[str, str]]:
+        """article_id -> (content_hash, origin) of every live article."""
+        return {a.article_id: (a.content_hash, a.origin) for a in self.live_articles()}
+
     def count(self) -> int:
-        return self.current().count()
+        """Passages a reader sees now."""
+        return sum(a.chunks for a in self.live_articles(self.require()))
 
-    def passages(self) -> list[Passage]:
-        """Every passage of the current generation (cached per generation)."""
-        collection = self.current()
-        if self._passages_cache and self._passages_cache[0] == collection.name:
-            return self._passages_cache[1]
-        result = [
-            Passage.from_record(id_, doc, meta)
-            for id_, doc, meta, _ in _pages(collection, include=["documents", "metadatas"])
-        ]
-        self._passages_cache = (collection.name, result)
-        return result
-
-    def vectors(self) -> tuple[list[str], np.ndarray]:
-        """Ids and vectors of every passage of the current generation."""
-        ids, rows = [], []
-        for id_, _, _, vector in _pages(self.current(), include=["embeddings"]):
-            ids.append(id_)
-            rows.append(vector)
-        return ids, np.asarray(rows, dtype=np.float32).reshape(len(ids), -1)
-
-    def nearest_ids(
+    def nearest(
         self, vector: np.ndarray, k: int, where: dict | None = None
     ) -> list[tuple[str, float]]:
-        """Ids and cosine similarities of the nearest passages, without their documents:
-        a reader that holds the passages in memory need not have Chroma materialise them."""
-        found = self.current().query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=k,
-            where=where,
-            include=["distances"],
-        )
+        """Ids and cosine similarities of the nearest stored passages, of any version (the
+        caller keeps those its generation sees), without their documents."""
+        with self._reading():
+            collection = self.passages_collection()
+            found = collection.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                n_results=k,
+                where=where,
+                include=["distances"],
+            )
         return [
             (id_, 1.0 - float(dist))
             for id_, dist in zip(found["ids"][0], found["distances"][0], strict=True)
         ]
 
-    def article_states(self) -> dict[str, tuple[str, str]]:
-        """article_id -> (content_hash, origin) of every article in the current generation."""
-        if not self.exists():
-            return {}
-        states: dict[str, tuple[str, str]] = {}
-        for _, _, meta, _ in _pages(self.current(), include=["metadatas"]):
-            states[meta["article_id"]] = (meta.get("content_hash", ""), meta.get("origin", ""))
-        return states
+    def fetch(self, ids: Iterable[str], *, vectors: bool = False) -> dict[str, PassageRow]:
+        """The stored rows of `ids` (absent ones are left out: a retired version's passages
+        may have been collected)."""
+        wanted = list(dict.fromkeys(ids))
+        include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
+        rows: dict[str, PassageRow] = {}
+        with self._reading():
+            collection = self.passages_collection()
+            for i in range(0, len(wanted), PAGE):
+                got = collection.get(ids=wanted[i : i + PAGE], include=include)
+                embeddings = got.get("embeddings") if vectors else None
+                for n, (id_, doc, meta) in enumerate(
+                    zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+                ):
+                    vector = None
+                    if embeddings is not None:
+                        vector = np.asarray(embeddings[n], dtype=np.float32)
+                    rows[id_] = PassageRow(
+                        id=id_,
+                        text=doc,
+                        chunk_index=int(meta.get("chunk_index", 0)),
+                        start=int(meta.get("start", 0)),
+                        end=int(meta.get("end", 0)),
+                        text_hash=str(meta.get("text_hash", "")),
+                        vector=vector,
+                    )
+        return rows
+
+    def passages_of(self, articles: Iterable[ArticleRecord]) -> Iterator[Passage]:
+        """The passages of these article versions, in article and chunk order."""
+        articles = list(articles)
+        for i in range(0, len(articles), max(1, PAGE // 20)):
+            group = articles[i : i + max(1, PAGE // 20)]
+            ids = [pid for a in group for pid in a.passage_ids()]
+            rows = self.fetch(ids)
+            for article in group:
+                for pid in article.passage_ids():
+                    if pid in rows:
+                        yield rows[pid].passage(article)
+
+    def passages(self) -> list[Passage]:
+        """Every passage a reader sees now (tests and small tools; readers never load all)."""
+        return list(self.passages_of(self.live_articles(self.require())))
 
     def vectors_for(self, text_hashes: Iterable[str]) -> dict[str, np.ndarray]:
         """Stored vectors of texts already embedded, so they are never embedded again."""
         wanted = sorted(set(text_hashes))
-        if not wanted or not self.exists():
+        if not wanted:
             return {}
-        collection = self.current()
         found: dict[str, np.ndarray] = {}
-        for i in range(0, len(wanted), PAGE):
-            got = collection.get(
-                where={"text_hash": {"$in": wanted[i : i + PAGE]}},
-                include=["metadatas", "embeddings"],
-            )
-            for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True):
-                found[meta["text_hash"]] = np.asarray(vector, dtype=np.float32)
+        with self._reading():
+            for collection in (self.passages_collection(), *self._legacy_collections()):
+                missing = [h for h in wanted if h not in found]
+                for i in range(0, len(missing), PAGE):
+                    got = collection.get(
+                        where={"text_hash": {"$in": missing[i : i + PAGE]}},
+                        include=["metadatas", "embeddings"],
+                    )
+                    for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True):
+                        found[meta["text_hash"]] = np.asarray(vector, dtype=np.float32)
         return found
+
+    def _legacy_collections(self) -> list:
+        """The live collection of the earlier layout (one collection per generation), whose
+        vectors the first ingest into this layout reuses instead of embedding them again."""
+        try:
+            pointer = self.client.get_collection(f"{self.name}-pointer", embedding_function=None)
+            current = (pointer.metadata or {}).get("current")
+            return [self.client.get_collection(current, embedding_function=None)] if current else []
+        except Exception:  # no earlier layout here
+            return []
+
+    def drop_legacy(self) -> None:
+        """Remove the earlier layout's collections once this layout has committed."""
+        prefix = f"{self.name}-g"
+        for collection in self.client.list_collections():
+            if collection.name.startswith(prefix) or collection.name == f"{self.name}-pointer":
+                with contextlib.suppress(Exception):
+                    self.client.delete_collection(collection.name)
 
     # -- writing ---------------------------------------------------------------------------
 
     @contextmanager
     def ingest_lock(self) -> Iterator[None]:
-        """Hold the one-ingest-at-a-time lock; IngestBusyError when another run holds it."""
+        """Hold the one-ingest-at-a-time lock; IngestBusyError when another run holds it.
+
+        The lock file covers processes sharing this data directory; on a shared server the
+        lease covers the others."""
         self._lock_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self._lock_path, "w") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
                 raise IngestBusyError("another ingest is running on this index") from exc
-            yield
+            if not self.shared:
+                yield
+                return
+            with self.lease():
+                yield
 
     @contextmanager
-    def building(self) -> Iterator[GenerationBuilder]:
-        """Build the next generation (call under `ingest_lock`); live only after `commit()`."""
-        self._drop_stale_generations()
-        builder = GenerationBuilder(self)
+    def lease(self) -> Iterator[Lease]:
+        lease = Lease(self._collection("lease"), self.lease_seconds)
+        with self._reading():
+            lease.acquire()
+        self._lease = lease
         try:
-            yield builder
+            yield lease
         finally:
-            if not builder.committed and builder.collection is not None:
-                self._drop(builder.collection.name)
+            self._lease = None
+            lease.release()
 
-    def record_ingest(self, summary: dict[str, Any], generation: str | None = None) -> None:
-        """Store the last ingest's result; with `generation`, also make that generation live."""
-        meta = self.pointer_metadata()
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Write the next generation (call under `ingest_lock`); visible only after `commit()`.
+
+        Leftovers of an earlier run that did not commit are removed first."""
+        with self._reading():
+            transaction = Transaction(self)
+        yield transaction
+
+    def record_ingest(self, summary: dict[str, Any]) -> None:
+        """Store a run's result that changed nothing in the index."""
+        meta = self.commit_metadata()
         meta["last_ingest"] = json.dumps(summary)
-        if generation:
-            meta["previous"] = meta.get("current") or ""
-            meta["current"] = generation
-        meta = {k: v for k, v in meta.items() if v not in (None, "")}
-        # One metadata write: the flip readers see is atomic.
-        self._pointer().modify(metadata=meta)
-
-    def _generations(self) -> list[str]:
-        prefix = f"{self.name}-g"
-        return [c.name for c in self.client.list_collections() if c.name.startswith(prefix)]
-
-    def _drop_stale_generations(self) -> None:
-        meta = self.pointer_metadata()
-        keep = {meta.get("current"), meta.get("previous")}  # previous: in-flight readers
-        for name in self._generations():
-            if name not in keep:
-                self._drop(name)
-
-    def _drop(self, name: str) -> None:
-        with contextlib.suppress(Exception):  # already gone is fine
-            self.client.delete_collection(name)
+        with self._reading():
+            self._commits().modify(metadata=meta)
 
 
-class GenerationBuilder:
-    """The next generation being written; invisible to readers until committed."""
+class Transaction:
+    """Generation `committed + 1` being written; invisible to readers until committed."""
 
     def __init__(self, store: IndexStore):
         self.store = store
-        self.collection = None
+        self.base = store.committed()
+        self.generation = self.base + 1
         self.committed = False
+        self._clean_up()
 
-    def _ensure(self):
-        if self.collection is None:
-            name = f"{self.store.name}-g{int(time.time())}{secrets.token_hex(3)}"
-            self.collection = self.store.client.create_collection(
-                name,
-                configuration=self.store.hnsw.configuration(),
-                embedding_function=None,
+    def _clean_up(self) -> None:
+        """Undo what runs that never committed wrote, and collect retired versions' passages."""
+        articles = self.store.articles_collection()
+        passages = self.store.passages_collection()
+        base = self.base
+        passages.delete(where={"added": {"$gt": base}})
+        articles.delete(where={"added": {"$gt": base}})
+        unretire = articles.get(where={"removed": {"$gt": base}}, include=[])["ids"]
+        if unretire:
+            articles.update(ids=unretire, metadatas=[{"removed": 0}] * len(unretire))
+        # Retired before the previous commit: no reader of the last two generations sees them.
+        stale = [
+            ArticleRecord.from_metadata(meta)
+            for _, _, meta, _ in _pages(
+                articles,
+                include=["metadatas"],
+                where={
+                    "$and": [
+                        {"removed": {"$gt": 0}},
+                        {"removed": {"$lt": base}},
+                        {"collected": 0},
+                    ]
+                },
             )
-        return self.collection
+        ]
+        for i in range(0, len(stale), 100):
+            group = stale[i : i + 100]
+            ids = [pid for a in group for pid in a.passage_ids()]
+            for j in range(0, len(ids), PAGE):
+                passages.delete(ids=ids[j : j + PAGE])
+            articles.update(ids=[a.key for a in group], metadatas=[{"collected": 1}] * len(group))
 
-    def copy_current(self, keep_article: Callable[[str], bool]) -> int:
-        """Carry over the current generation's chunks whose article `keep_article` accepts."""
-        target = self._ensure()
-        if not self.store.exists():
-            return 0
-        copied = 0
-        for ids, docs, metas, vectors in _batches(
-            _pages(self.store.current(), include=["documents", "metadatas", "embeddings"])
-        ):
-            keep = [i for i, meta in enumerate(metas) if keep_article(meta["article_id"])]
-            if keep:
-                target.add(
-                    ids=[ids[i] for i in keep],
-                    documents=[docs[i] for i in keep],
-                    metadatas=[metas[i] for i in keep],
-                    embeddings=np.asarray([vectors[i] for i in keep], dtype=np.float32),
-                )
-                copied += len(keep)
-        return copied
+    def put(self, batch: list[tuple[ArticleRecord, list[Passage]]], vectors: np.ndarray) -> None:
+        """Write article versions and their passages (`vectors` in the same order) at this
+        generation. Passages first: a version whose record exists has all its passages."""
+        records = [article.at(self.generation) for article, _ in batch]
+        ids, documents, metadatas = [], [], []
+        for record, (_, passages) in zip(records, batch, strict=True):
+            for p in passages:
+                ids.append(p.id)
+                documents.append(p.text)
+                metadatas.append(self._passage_metadata(record, p))
+        if ids:
+            self.store.passages_collection().upsert(
+                ids=ids,
+                documents=documents,
+                metadatas=metadatas,
+                embeddings=np.asarray(vectors, dtype=np.float32),
+            )
+        if records:
+            self.store.articles_collection().upsert(
+                ids=[r.key for r in records],
+                metadatas=[r.to_metadata() for r in records],
+                embeddings=[NO_VECTOR] * len(records),
+            )
 
-    def add(self, passages: list[Passage], vectors: np.ndarray) -> None:
-        if not passages:
-            return
-        self._ensure().add(
-            ids=[p.id for p in passages],
-            documents=[p.text for p in passages],
-            metadatas=[p.to_metadata() for p in passages],
-            embeddings=np.asarray(vectors, dtype=np.float32),
-        )
+    def _passage_metadata(self, record: ArticleRecord, p: Passage) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "article_id": record.article_id,
+            "version": record.version,
+            "chunk_index": p.chunk_index,
+            "start": p.start,
+            "end": p.end,
+            "text_hash": p.text_hash,
+            "added": self.generation,
+            "source": record.source,  # here too, for searches restricted to an outlet
+        }
+        if record.published_ts is not None:
+            meta["published_ts"] = record.published_ts  # and to a date range
+        return meta
+
+    def retire(self, articles: Iterable[ArticleRecord]) -> None:
+        """Mark these live versions removed as of this generation."""
+        keys = [a.key for a in articles]
+        for i in range(0, len(keys), PAGE):
+            group = keys[i : i + PAGE]
+            self.store.articles_collection().update(
+                ids=group, metadatas=[{"removed": self.generation}] * len(group)
+            )
 
     def commit(self, summary: dict[str, Any]) -> None:
-        self.store.record_ingest(summary, generation=self._ensure().name)
+        """Make this generation the one readers see: one metadata write."""
+        if self.store._lease is not None:
+            self.store._lease.check()
+        meta = self.store.commit_metadata()
+        if int(meta.get("committed", 0)) != self.base:
+            raise IngestBusyError("another ingest committed meanwhile; this run is dropped")
+        meta.update(committed=self.generation, last_ingest=json.dumps(summary))
+        self.store._commits().modify(metadata=meta)
         self.committed = True
+        with contextlib.suppress(Exception):
+            self.store.drop_legacy()
 
 
-def _pages(collection, include: list[str]) -> Iterator[tuple[str, str, dict, Any]]:
+class Lease:
+    """The one-ingest lock in a shared store: a record naming its holder and its expiry.
+
+    Chroma has no compare-and-swap, so taking the lease is write, wait, read back: of two
+    takers racing, the later write wins and the other sees it and backs off. The holder
+    renews it in a thread; if it ever finds another holder, it stops and its commit fails.
+    """
+
+    KEY = "ingest"
+
+    def __init__(self, collection, seconds: float, *, clock: Callable[[], float] = time.time):
+        self.collection = collection
+        self.seconds = seconds
+        self.clock = clock
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    def _read(self) -> dict[str, Any]:
+        got = self.collection.get(ids=[self.KEY], include=["metadatas"])
+        return dict(got["metadatas"][0]) if got["ids"] else {}
+
+    def _write(self) -> None:
+        self.collection.upsert(
+            ids=[self.KEY],
+            metadatas=[{"holder": self.holder, "expires": self.clock() + self.seconds}],
+            embeddings=[NO_VECTOR],
+        )
+
+    def acquire(self, settle: float = 0.5) -> None:
+        current = self._read()
+        if current and current.get("holder") != self.holder and current["expires"] > self.clock():
+            raise IngestBusyError(
+                f"another ingest holds the index (lease of {current['holder']}, "
+                f"{current['expires'] - self.clock():.0f} s left)"
+            )
+        self._write()
+        time.sleep(settle)
+        if self._read().get("holder") != self.holder:
+            raise IngestBusyError("another ingest took the index at the same moment")
+        self._renewer = threading.Thread(target=self._renew, name="ingest-lease", daemon=True)
+        self._renewer.start()
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.seconds / 4):
+            try:
+                if self._read().get("holder") != self.holder:
+                    self.lost.set()
+                    logger.error("the ingest lease was taken by another process")
+                    return
+                self._write()
+            except Exception as exc:  # the store is away: try again at the next beat
+                logger.warning("cannot renew the ingest lease: %s", exc)
+
+    def check(self) -> None:
+        if self.lost.is_set():
+            raise IngestBusyError("this ingest lost its lease to another process")
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._renewer:
+            self._renewer.join(timeout=5)
+        with contextlib.suppress(Exception):
+            if self._read().get("holder") == self.holder:
+                self.collection.delete(ids=[self.KEY])
+
+
+def _pages(
+    collection, include: list[str], where: dict | None = None
+) -> Iterator[tuple[str, str, dict, Any]]:
     offset = 0
     while True:
-        got = collection.get(limit=PAGE, offset=offset, include=include)
+        got = collection.get(limit=PAGE, offset=offset, include=include, where=where)
         ids = got["ids"]
         if not ids:
             return
@@ -316,19 +603,3 @@ def _pages(collection, include: list[str]) -> Iterator[tuple[str, str, dict, Any
             vectors = [None] * len(ids)
         yield from zip(ids, docs, metas, vectors, strict=True)
         offset += len(ids)
-
-
-def _batches(rows: Iterator[tuple]) -> Iterator[tuple[list, list, list, list]]:
-    batch: list[tuple] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == PAGE:
-            yield _columns(batch)
-            batch = []
-    if batch:
-        yield _columns(batch)
-
-
-def _columns(batch: list[tuple]) -> tuple[list, list, list, list]:
-    ids, docs, metas, vectors = (list(column) for column in zip(*batch, strict=True))
-    return ids, docs, metas, vectors

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 
@@ -161,3 +161,90 @@ class Answer:
                 for c in self.citations
             ],
         }
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """One version of an article as the index keeps it: its facts once, not per passage.
+
+    `version` is its content hash (short): a changed article is a new version. `added` is the
+    ingest generation that wrote it, `removed` the one that retired it (0 while live).
+    """
+
+    article_id: str
+    version: str
+    title: str
+    source: str
+    published_at: str | None
+    url: str | None
+    author: str | None
+    attribution: str | None
+    content_hash: str
+    origin: str
+    chunks: int
+    added: int = 0
+    removed: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.article_id}:{self.version}"
+
+    @property
+    def published_ts(self) -> float | None:
+        if not self.published_at:
+            return None
+        try:
+            return iso_to_timestamp(self.published_at)
+        except ValueError:
+            return None
+
+    def passage_id(self, chunk_index: int) -> str:
+        return f"{self.key}:{chunk_index}"
+
+    def passage_ids(self) -> list[str]:
+        return [self.passage_id(i) for i in range(self.chunks)]
+
+    def at(self, generation: int) -> ArticleRecord:
+        return replace(self, added=generation, removed=0)
+
+    def visible_at(self, generation: int) -> bool:
+        return self.added <= generation and (self.removed == 0 or self.removed > generation)
+
+    def to_metadata(self) -> dict[str, str | int | float]:
+        meta: dict[str, str | int | float] = {
+            "article_id": self.article_id,
+            "version": self.version,
+            "title": self.title,
+            "source": self.source,
+            "content_hash": self.content_hash,
+            "origin": self.origin,
+            "chunks": self.chunks,
+            "added": self.added,
+            "removed": self.removed,
+            "collected": 0,
+        }
+        for key in ("published_at", "url", "author", "attribution"):
+            value = getattr(self, key)
+            if value:
+                meta[key] = value
+        if self.published_ts is not None:
+            meta["published_ts"] = self.published_ts
+        return meta
+
+    @classmethod
+    def from_metadata(cls, meta: dict) -> ArticleRecord:
+        return cls(
+            article_id=str(meta["article_id"]),
+            version=str(meta["version"]),
+            title=str(meta.get("title", "")),
+            source=str(meta.get("source", "")),
+            published_at=meta.get("published_at") or None,
+            url=meta.get("url") or None,
+            author=meta.get("author") or None,
+            attribution=meta.get("attribution") or None,
+            content_hash=str(meta.get("content_hash", "")),
+            origin=str(meta.get("origin", "")),
+            chunks=int(meta.get("chunks", 0)),
+            added=int(meta.get("added", 0)),
+            removed=int(meta.get("removed", 0)),
+        )

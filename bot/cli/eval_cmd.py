@@ -59,9 +59,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> Exit:
 
     runtime = Runtime(settings)
     store = runtime.store
-    store.current()  # no index at all: IndexNotFoundError, a clear line and exit 1
+    store.require()  # no index at all: IndexNotFoundError, a clear line and exit 1
     gold = _gold_titles(queries)
-    missing = gold - {_norm(p.title) for p in store.passages()}
+    missing = gold - {_norm(a.title) for a in store.live_articles()}
     if gold and len(missing) == len(gold):
         return fail(
             f"the index at {store.location} holds none of the dataset's articles "

@@ -24,7 +24,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> Exit:
     if not 1 <= args.k <= MAX_K:
         raise UsageError(f"--k must be between 1 and {MAX_K}")
     runtime = Runtime(settings)
-    runtime.store.current()  # a clear message before the model loads when there is no index
+    runtime.store.require()  # a clear message before the model loads when there is no index
     retriever = runtime.retriever
 
     def search(query: str) -> dict:
@@ -59,7 +59,7 @@ def search_result(query: str, retriever: Retriever, k: int, max_chars: int) -> d
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> Exit:
     runtime = Runtime(settings)
-    runtime.store.current()  # a clear message before the model loads when there is no index
+    runtime.store.require()  # a clear message before the model loads when there is no index
     answerer = runtime.answerer
     if args.question == "-":
         return _each_line(lambda line: answerer.answer(line).to_dict(), "question")
