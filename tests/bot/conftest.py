@@ -12,10 +12,11 @@ from telegram import Update
 
 from bot.settings import ServeSettings
 from bot.telegram.context import BotState
+from devkit.bot_process import build_seed_index
+from devkit.botapi_server import TOKEN, FakeBotApi
 from ingest.pipeline import IngestReport
 from retrieval.status import IndexStatus
 from retrieval.types import Answer, Citation
-from tests.bot.botapi_server import TOKEN, FakeBotApi
 
 ADMIN_ID = 777
 MOSCOW = Citation(
@@ -105,8 +106,6 @@ async def deliver(app, payload: dict) -> None:
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory):
     """An index of the seed article, built once per session by the real `newsbot ingest`."""
-    from tests.bot.e2e import build_seed_index
-
     root = tmp_path_factory.mktemp("seed-index")
     build_seed_index(root / "data", root)
     return root / "data"

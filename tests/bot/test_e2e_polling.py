@@ -8,18 +8,10 @@ import time
 
 import pytest
 
-from tests.bot.botapi_server import BOT_USERNAME, TOKEN, FakeBotApi
+from devkit.bot_process import SEED, SEED_TITLE, BotProcess
+from devkit.botapi_server import BOT_USERNAME, TOKEN, FakeBotApi
 from tests.bot.conftest import ADMIN_ID
-from tests.bot.e2e import (
-    HAVANA,
-    HAVANA_TITLE,
-    JEDDAH,
-    JEDDAH_TITLE,
-    SEED,
-    SEED_TITLE,
-    BotProcess,
-    PageServer,
-)
+from tests.bot.e2e import HAVANA, HAVANA_TITLE, JEDDAH, JEDDAH_TITLE, PageServer
 
 pytestmark = pytest.mark.integration
 MOSCOW = "Who is invited to Moscow?"

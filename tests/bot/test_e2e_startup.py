@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from tests.bot.botapi_server import FakeBotApi
-from tests.bot.e2e import clean_env, serve_command
+from devkit.bot_process import clean_env, serve_command
+from devkit.botapi_server import FakeBotApi
 
 pytestmark = pytest.mark.integration
 

@@ -6,10 +6,10 @@ import pytest
 
 from bot.telegram import formatting
 from bot.telegram.formatting import render_answer, sources_message, split_html, tg_len
+from devkit import telegram_html
 from ingest.article import SourceFailure
 from ingest.pipeline import IngestReport
 from retrieval.types import Answer, Citation
-from tests.bot import telegram_html
 
 NASTY = 'Talks <b>"end"</b> & R&D <script>'
 

@@ -11,9 +11,9 @@ import pytest
 
 from bot.telegram import admin, replies
 from bot.telegram.app import build_application
+from devkit.botapi_server import BOT_USERNAME, FakeBotApi
 from retrieval.errors import IndexNotFoundError
 from retrieval.types import Answer, Citation
-from tests.bot.botapi_server import BOT_USERNAME, FakeBotApi
 from tests.bot.conftest import ADMIN_ID, FakeService, deliver, make_settings
 
 # Every test here talks to the loopback Bot API server (`api`).

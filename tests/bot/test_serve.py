@@ -13,7 +13,7 @@ from bot import logs
 from bot.cli.main import build_parser
 from bot.settings import ServeSettings, parse_period
 from bot.telegram import serve
-from tests.bot.botapi_server import TOKEN
+from devkit.botapi_server import TOKEN
 
 
 def settings(**values) -> ServeSettings:

@@ -12,7 +12,7 @@ from bot.settings import ServeSettings
 from bot.telegram import admin, info, questions
 from bot.telegram.app import build_application
 from bot.telegram.context import SERVICE_KEY, BotContext
-from tests.bot.botapi_server import TOKEN
+from devkit.botapi_server import TOKEN
 from tests.bot.conftest import FakeService
 
 HANDLERS = [

@@ -1,4 +1,4 @@
-"""Telegram's HTML parse mode, checked as strictly as the Bot API does it (for tests).
+"""Telegram's HTML parse mode, checked as strictly as the Bot API does it.
 
 Supported: b strong i em u ins s strike del tg-spoiler span.tg-spoiler a[href] code pre
 blockquote[expandable] tg-emoji; the named entities &lt; &gt; &amp; &quot; and numeric ones.
