@@ -39,8 +39,18 @@ BOT_ID = 123456789
 BOT_USERNAME = "newsbot_test_bot"
 MAX_TEXT = 4096
 STRING_PARAMS = {
-    "text", "query", "parse_mode", "callback_query_id", "inline_query_id", "url",
-    "secret_token", "action", "next_offset", "language_code", "caption", "inline_message_id",
+    "text",
+    "query",
+    "parse_mode",
+    "callback_query_id",
+    "inline_query_id",
+    "url",
+    "secret_token",
+    "action",
+    "next_offset",
+    "language_code",
+    "caption",
+    "inline_message_id",
 }
 
 
@@ -86,9 +96,13 @@ class FakeBotApi:
         self._server: ThreadingHTTPServer | None = None
         self._user_ids = itertools.count(1001)
         self.bot_user = {
-            "id": self.bot_id, "is_bot": True, "first_name": "Newsbot",
-            "username": self.bot_username, "can_join_groups": True,
-            "can_read_all_group_messages": False, "supports_inline_queries": True,
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Newsbot",
+            "username": self.bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": True,
         }
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -130,8 +144,14 @@ class FakeBotApi:
 
     # -- making users, chats and updates --------------------------------------------------
 
-    def user(self, first_name: str = "Reader", *, user_id: int | None = None,
-             is_bot: bool = False, username: str | None = None) -> dict:
+    def user(
+        self,
+        first_name: str = "Reader",
+        *,
+        user_id: int | None = None,
+        is_bot: bool = False,
+        username: str | None = None,
+    ) -> dict:
         user = {"id": user_id or next(self._user_ids), "is_bot": is_bot, "first_name": first_name}
         if username:
             user["username"] = username
@@ -142,8 +162,9 @@ class FakeBotApi:
         self._chats[chat["id"]] = chat
         return chat
 
-    def group(self, title: str = "Peace desk", *, chat_id: int = -1001000000001,
-              supergroup: bool = True) -> dict:
+    def group(
+        self, title: str = "Peace desk", *, chat_id: int = -1001000000001, supergroup: bool = True
+    ) -> dict:
         chat = {"id": chat_id, "type": "supergroup" if supergroup else "group", "title": title}
         self._chats[chat_id] = chat
         return chat
@@ -153,13 +174,22 @@ class FakeBotApi:
         self._chats[chat_id] = chat
         return chat
 
-    def message(self, chat: dict, text: str | None, *, sender: dict | None = None,
-                reply_to: dict | None = None, **extra) -> dict:
+    def message(
+        self,
+        chat: dict,
+        text: str | None,
+        *,
+        sender: dict | None = None,
+        reply_to: dict | None = None,
+        **extra,
+    ) -> dict:
         """A message from `sender` (None: a channel post) in `chat`, stored, not yet sent."""
         self._chats.setdefault(chat["id"], chat)
         message = {
-            "message_id": next(self._message_ids[chat["id"]]), "date": int(time.time()),
-            "chat": chat, **extra,
+            "message_id": next(self._message_ids[chat["id"]]),
+            "date": int(time.time()),
+            "chat": chat,
+            **extra,
         }
         if sender is not None:
             message["from"] = sender
@@ -175,8 +205,15 @@ class FakeBotApi:
         self.messages[(chat["id"], message["message_id"])] = message
         return message
 
-    def send_text(self, chat: dict, text: str | None, *, sender: dict | None = None,
-                  reply_to: dict | None = None, **extra) -> dict:
+    def send_text(
+        self,
+        chat: dict,
+        text: str | None,
+        *,
+        sender: dict | None = None,
+        reply_to: dict | None = None,
+        **extra,
+    ) -> dict:
         """A user writes `text` in `chat`: the update reaches the bot. Returns the message."""
         message = self.message(chat, text, sender=sender, reply_to=reply_to, **extra)
         key = "channel_post" if chat["type"] == "channel" else "message"
@@ -186,10 +223,17 @@ class FakeBotApi:
     def press(self, user: dict, message: dict, data: str) -> str:
         """`user` presses an inline button (callback data `data`) under a bot `message`."""
         query_id = str(next(self._update_ids) * 1000 + 7)
-        self.push({"callback_query": {
-            "id": query_id, "from": user, "chat_instance": "ci-1",
-            "message": message, "data": data,
-        }})
+        self.push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user,
+                    "chat_instance": "ci-1",
+                    "message": message,
+                    "data": data,
+                }
+            }
+        )
         return query_id
 
     def inline(self, user: dict, query: str) -> str:
@@ -241,8 +285,16 @@ class FakeBotApi:
         )
         return response.status_code
 
-    def fail(self, method: str, status: int = 400, description: str = "Bad Request: test",
-             *, retry_after: int | None = None, drop: bool = False, times: int = 1) -> None:
+    def fail(
+        self,
+        method: str,
+        status: int = 400,
+        description: str = "Bad Request: test",
+        *,
+        retry_after: int | None = None,
+        drop: bool = False,
+        times: int = 1,
+    ) -> None:
         """The next `times` calls of `method` fail like this."""
         if status == 429 and retry_after is not None:
             description = f"Too Many Requests: retry after {retry_after}"
@@ -257,8 +309,10 @@ class FakeBotApi:
         with self._cond:
             calls = list(self.calls)
         return [
-            c for c in calls
-            if c.name == method.lower() and (c.status == 200 or not ok_only)
+            c
+            for c in calls
+            if c.name == method.lower()
+            and (c.status == 200 or not ok_only)
             and all(_same(c.params.get(k), v) for k, v in match.items())
         ]
 
@@ -285,7 +339,8 @@ class FakeBotApi:
     def wait_calls(self, method: str, count: int = 1, timeout: float = 30.0, **match) -> list[Call]:
         return self.wait_for(
             lambda: (calls := self.calls_to(method, **match)) and len(calls) >= count and calls,
-            timeout, f"{count} {method} {match}",
+            timeout,
+            f"{count} {method} {match}",
         )
 
     def pending_updates(self) -> int:
@@ -337,8 +392,11 @@ class FakeBotApi:
         with self._cond:
             if self.webhook is not None:
                 call.status = 409
-                return 409, _error(409, "Conflict: can't use getUpdates method while webhook "
-                                        "is active; use deleteWebhook to delete the webhook first")
+                return 409, _error(
+                    409,
+                    "Conflict: can't use getUpdates method while webhook "
+                    "is active; use deleteWebhook to delete the webhook first",
+                )
             if offset:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
             while not self._updates and not self._stopping:
@@ -369,15 +427,21 @@ class FakeBotApi:
         secret = params.get("secret_token")
         if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise _ApiError(400, "Bad Request: secret token contains unallowed characters")
-        self.webhook = {"url": params["url"], "secret_token": secret,
-                        "allowed_updates": params.get("allowed_updates")}
+        self.webhook = {
+            "url": params["url"],
+            "secret_token": secret,
+            "allowed_updates": params.get("allowed_updates"),
+        }
         if params.get("drop_pending_updates"):
             self._updates.clear()
         return True
 
     def _api_getwebhookinfo(self, params: dict) -> dict:
-        return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
-                "pending_update_count": len(self._updates)}
+        return {
+            "url": (self.webhook or {}).get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
 
     def _api_setmycommands(self, params: dict) -> bool:
         commands = params.get("commands") or []
@@ -407,8 +471,11 @@ class FakeBotApi:
         chat = self._chat(params.get("chat_id"))
         text = _check_text(params)
         message = {
-            "message_id": next(self._message_ids[chat["id"]]), "date": int(time.time()),
-            "chat": chat, "from": self.bot_user, "text": text,
+            "message_id": next(self._message_ids[chat["id"]]),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.bot_user,
+            "text": text,
         }
         reply = params.get("reply_parameters") or {}
         if reply:
@@ -436,9 +503,12 @@ class FakeBotApi:
         text = _check_text(params)
         markup = _check_markup(params["reply_markup"]) if params.get("reply_markup") else None
         if message.get("html") == params.get("text") and message.get("reply_markup") == markup:
-            raise _ApiError(400, "Bad Request: message is not modified: specified new message "
-                                 "content and reply markup are exactly the same as a current "
-                                 "content and reply markup of the message")
+            raise _ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message "
+                "content and reply markup are exactly the same as a current "
+                "content and reply markup of the message",
+            )
         message.update(text=text, html=params.get("text"), edit_date=int(time.time()))
         if markup is None:
             message.pop("reply_markup", None)
@@ -457,8 +527,9 @@ class FakeBotApi:
             raise _ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
         for result in results:
             content = result.get("input_message_content") or {}
-            _check_text({"text": content.get("message_text"),
-                         "parse_mode": content.get("parse_mode")})
+            _check_text(
+                {"text": content.get("message_text"), "parse_mode": content.get("parse_mode")}
+            )
             if not result.get("id") or len(result["id"].encode()) > 64:
                 raise _ApiError(400, "Bad Request: RESULT_ID_INVALID")
         return True
@@ -524,13 +595,17 @@ def entities_for(text: str) -> list[dict]:
     entities = []
     command = re.match(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?", text)
     if command:
-        entities.append({"type": "bot_command", "offset": 0,
-                         "length": telegram_html.utf16_len(command.group())})
+        entities.append(
+            {"type": "bot_command", "offset": 0, "length": telegram_html.utf16_len(command.group())}
+        )
     for mention in re.finditer(r"(?<![\w@/])@[A-Za-z][A-Za-z0-9_]{3,31}", text):
-        entities.append({
-            "type": "mention", "offset": telegram_html.utf16_len(text[: mention.start()]),
-            "length": telegram_html.utf16_len(mention.group()),
-        })
+        entities.append(
+            {
+                "type": "mention",
+                "offset": telegram_html.utf16_len(text[: mention.start()]),
+                "length": telegram_html.utf16_len(mention.group()),
+            }
+        )
     return entities
 
 

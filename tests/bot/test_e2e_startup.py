@@ -14,8 +14,13 @@ pytestmark = pytest.mark.integration
 
 def serve(tmp_path, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
-        serve_command(), cwd=tmp_path, env=clean_env(NEWSBOT_DATA_DIR=str(tmp_path), **env),
-        capture_output=True, text=True, timeout=120, check=False,
+        serve_command(),
+        cwd=tmp_path,
+        env=clean_env(NEWSBOT_DATA_DIR=str(tmp_path), **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
