@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.bot.botapi_server import FakeBotApi
-from tests.bot.e2e import BotProcess, build_seed_index
+from devkit.bot_process import BotProcess, build_seed_index
+from devkit.botapi_server import FakeBotApi
 
 QUESTIONS = [
     "Who is invited to Moscow?",

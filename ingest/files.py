@@ -279,11 +279,11 @@ def decode_bytes(
         match = _META_CHARSET.search(data[:_META_SCAN_BYTES])
         labels.append(("<meta> charset", match.group(1).decode("ascii") if match else None))
     for what, label in labels:
-        encoding = _codec(label)
-        if encoding is None:
+        codec = _codec(label)
+        if codec is None:
             continue
         try:
-            return data.decode(encoding)
+            return data.decode(codec)
         except UnicodeDecodeError as error:
             notes.append(f"{what} {label} does not fit (undecodable byte at offset {error.start})")
             break  # the first declaration that names a known codec is the one that counts

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import trafilatura
 from lxml import html as lxml_html
+from trafilatura.settings import Document
 
 from ingest.article import Article, SourceFailure
 
@@ -259,10 +260,12 @@ def extract_html(page: str | bytes, *, url: str | None = None) -> ScrapedPage:
         )
     except RecursionError:
         raise ContentError("the page is nested too deeply to read") from None
-    if document is None or not (document.text or "").strip():
+    # a Document, or None when nothing was found (a dict comes only with as_dict=True)
+    text = document.text if isinstance(document, Document) else None
+    if not isinstance(document, Document) or text is None or not text.strip():
         raise ContentError("no article text found in the page")
     title = _clean(document.title)
-    paragraphs = [" ".join(line.split()) for line in document.text.splitlines()]
+    paragraphs = [" ".join(line.split()) for line in text.splitlines()]
     paragraphs = [line for line in paragraphs if line]
     if paragraphs and title and paragraphs[0] == title:
         paragraphs = paragraphs[1:]

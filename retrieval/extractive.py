@@ -173,7 +173,8 @@ def compose(hits: list[SearchHit], chosen: list[Sentence]) -> tuple[str, list[Ci
         article = hits[sentence.hit].passage.article_id
         if article not in articles:
             articles.append(article)
-    parts, citations = [], []
+    parts: list[str] = []
+    citations: list[Citation] = []
     for n, article in enumerate(articles, start=1):
         mine = sorted(
             (s for s in chosen if hits[s.hit].passage.article_id == article),

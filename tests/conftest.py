@@ -159,25 +159,15 @@ def news_dir(tmp_path):
     return folder
 
 
-@pytest.fixture
-def chroma_server(tmp_path):
-    """`chroma run` on loopback (the chromadb package's own server); yields (process, port)."""
-
+def start_chroma(path: Path, port: int) -> subprocess.Popen:
+    """`chroma run` (the chromadb package's own server) on loopback `port`, storing under
+    `path`; returns once it accepts connections. Started again with the same path and port,
+    it serves the same index (the fault tests restart it)."""
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
     if chroma is None:
         pytest.fail("the `chroma` CLI (from the chromadb package) is not installed")
-    port = free_port()
     process = subprocess.Popen(
-        [
-            chroma,
-            "run",
-            "--path",
-            str(tmp_path / "chroma-server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -185,11 +175,18 @@ def chroma_server(tmp_path):
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            return process
         except OSError:
             assert process.poll() is None, "chroma run exited"
             assert time.monotonic() < deadline, "chroma run did not start"
             time.sleep(0.2)
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """`chroma run` on loopback; yields (process, port)."""
+    port = free_port()
+    process = start_chroma(tmp_path / "chroma-server", port)
     yield process, port
     if process.poll() is None:
         process.terminate()

@@ -1,11 +1,19 @@
-"""The project's shape: imports point bot -> ingest -> retrieval, and only bot/ talks Telegram."""
+"""The project's shape: imports point bot -> ingest -> retrieval, only bot/ talks Telegram,
+and the tooling beside the packages (devkit/, bench/, tests/) is neither shipped nor imported
+by them."""
 
 import ast
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ALLOWED = {"retrieval": set(), "ingest": {"retrieval"}, "bot": {"ingest", "retrieval"}}
-OURS = set(ALLOWED)
+SHIPPED = {"retrieval": set(), "ingest": {"retrieval"}, "bot": {"ingest", "retrieval"}}
+ALLOWED = {
+    **SHIPPED,
+    "devkit": set(),  # drives newsbot from outside: over HTTP and as a subprocess
+    "bench": {"bot", "ingest", "retrieval", "devkit"},  # never tests/
+}
+OURS = set(ALLOWED) | {"tests"}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -30,10 +38,16 @@ def test_imports_point_one_way():
     assert wrong == []
 
 
+def test_the_wheel_ships_only_the_three_packages():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert {name.split(".")[0] for name in include} == set(SHIPPED)
+
+
 def test_only_bot_telegram_imports_telegram():
     offenders = [
         str(path.relative_to(ROOT))
-        for package in OURS
+        for package in SHIPPED
         for path in (ROOT / package).rglob("*.py")
         if any(n.split(".")[0] == "telegram" for n in imported_modules(path))
         and not path.is_relative_to(ROOT / "bot" / "telegram")
@@ -58,7 +72,7 @@ def test_only_the_runtime_builds_parts():
 def test_only_one_module_builds_the_embedding_model():
     builders = [
         str(path.relative_to(ROOT))
-        for package in OURS
+        for package in SHIPPED
         for path in (ROOT / package).rglob("*.py")
         if "sentence_transformers" in path.read_text()
     ]

@@ -1,6 +1,7 @@
 """`newsbot search` and `newsbot ask`: one query from the arguments, or one per line from
-stdin with `-` (a JSON line each; a bad line gets a `{"query"|"question", "error"}` line and
-the run goes on)."""
+stdin with `-` (a JSON line each; a line that fails — a bad question, the store down — gets a
+`{"query"|"question", "error"}` line and the run goes on; the store is asked afresh for the
+next line, so answers resume when it is back)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bot.cli.render import render_answer, render_hits
 from bot.runtime import Runtime
 from bot.settings import Settings
 from retrieval.answering import clean_question
-from retrieval.errors import BadQuestionError
+from retrieval.errors import BadQuestionError, NewsbotError
 from retrieval.hybrid import Retriever
 
 MAX_K = 100
@@ -69,12 +70,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> Exit:
 
 
 def _each_line(handle: Callable[[str], dict], key: str) -> Exit:
-    for line in sys.stdin:
-        if not line.strip():
+    """Exit 1 when a line failed for another reason than a bad question (the store was down)."""
+    code = Exit.OK
+    for raw in sys.stdin:
+        line = raw.strip()
+        if not line:
             continue
         try:
             result = handle(line)
-        except BadQuestionError as exc:
-            result = {key: line.strip()[:200], "error": str(exc)}
+        except NewsbotError as exc:
+            if not isinstance(exc, BadQuestionError):
+                code = Exit.FAILED
+            result = {key: line[:200], "error": str(exc)}
         print(json.dumps(result, ensure_ascii=False), flush=True)
-    return Exit.OK
+    return code

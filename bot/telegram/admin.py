@@ -30,23 +30,27 @@ SCHEDULED_INGEST_JOB = "reingest-schedule"
 
 
 async def refuse(update: Update, context: BotContext) -> None:
-    await reply(update.message, replies.ADMIN_ONLY)
+    if update.message is not None:
+        await reply(update.message, replies.ADMIN_ONLY)
 
 
 async def status_command(update: Update, context: BotContext) -> None:
+    message = update.message
+    if message is None:
+        return
     service = context.service
     try:
         status = await asyncio.to_thread(service.status)
     except NewsbotError as error:
-        await reply(update.message, user_message_for(error))
+        await reply(message, user_message_for(error))
         return
     await reply(
-        update.message,
+        message,
         formatting.status_html(
             status,
             uptime_seconds=service.state.uptime,
             ingest_running=service.state.ingests.running,
-            chat_id=update.message.chat.id,
+            chat_id=message.chat.id,
         ),
     )
 
@@ -65,6 +69,8 @@ async def reingest_command(update: Update, context: BotContext) -> None:
 
 
 async def add_command(update: Update, context: BotContext) -> None:
+    if update.message is None:
+        return
     args = context.args or []
     if len(args) != 1 or not args[0].lower().startswith(("http://", "https://")):
         await reply(update.message, replies.ADD_USAGE)
@@ -78,6 +84,8 @@ async def _start_ingest(
     """One ingest at a time: check and claim without awaiting in between, then post the one
     status message and hand the work to the JobQueue."""
     message = update.message
+    if message is None:
+        return
     jobs = context.state.ingests
     if not jobs.try_start(title):
         await reply(message, replies.INGEST_BUSY.format(title=escape(jobs.current or "")))
@@ -86,7 +94,7 @@ async def _start_ingest(
         first_text = formatting.ingest_progress_html(title, None, 0, 0)
         status_message = await reply(message, first_text)
         request = IngestRequest(title, message.chat.id, status_message.message_id, first_text, url)
-        context.job_queue.run_once(
+        context.jobs.run_once(
             run_ingest_job,
             0,
             data=request,
@@ -101,8 +109,11 @@ async def _start_ingest(
 
 async def run_ingest_job(context: BotContext) -> None:
     """The JobQueue job behind /reingest and /add: run it, editing one status message."""
-    request: IngestRequest = context.job.data
     service = context.service
+    request = context.job.data if context.job is not None else None
+    if not isinstance(request, IngestRequest):  # only _start_ingest schedules this job
+        service.state.ingests.finish()  # release the claim _start_ingest made
+        raise TypeError(f"an ingest job without its request: {type(request).__name__}")
 
     async def edit(text: str) -> None:
         await context.bot.edit_message_text(

@@ -56,12 +56,19 @@ ServiceFactory = Callable[[ServeSettings], NewsService]
 def build_application(
     settings: ServeSettings, *, service_factory: ServiceFactory = NewsService.build
 ) -> Application:
+    """The application for `settings`; TELEGRAM_BOT_TOKEN must be set (`cmd_serve` checks it
+    first and says so in one line)."""
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    token = settings.telegram_bot_token.get_secret_value()
 
     async def post_init(application: Application) -> None:
         service = await asyncio.to_thread(service_factory, settings)
         application.bot_data[SERVICE_KEY] = service
         await register_commands(application.bot, settings.admin_ids)
         if settings.reingest_every:
+            if application.job_queue is None:
+                raise RuntimeError("no JobQueue: python-telegram-bot[job-queue] is not installed")
             application.job_queue.run_repeating(
                 admin.run_scheduled_ingest,
                 interval=settings.reingest_every,
@@ -78,7 +85,7 @@ def build_application(
 
     application = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        .token(token)
         .base_url(settings.telegram_api_base_url)
         .defaults(
             Defaults(

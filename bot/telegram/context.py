@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.settings import ServeSettings
 from bot.telegram.conversations import Conversations
@@ -68,6 +68,16 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
     @property
     def maybe_service(self) -> NewsService | None:
         return self.bot_data.get(SERVICE_KEY)
+
+    @property
+    def jobs(self) -> JobQueue[BotContext]:
+        """The JobQueue, typed for this context (PTB's job-queue extra is a dependency)."""
+        queue = self.job_queue
+        if queue is None:
+            raise RuntimeError("no JobQueue: python-telegram-bot[job-queue] is not installed")
+        # PTB annotates CallbackContext.job_queue as JobQueue[ST] with ST bound to nothing; the
+        # application is built with CONTEXT_TYPES, so the jobs it runs receive a BotContext.
+        return cast("JobQueue[BotContext]", queue)
 
     @property
     def state(self) -> BotState:

@@ -54,8 +54,8 @@ async def _tell_user(update: Update) -> None:
 
 async def _report_to_admins(update: object, context: BotContext) -> None:
     service = context.maybe_service
-    chat_id = service.settings.admin_chat_id if service else None
-    if chat_id is None:
+    chat_id = service.settings.admin_chat_id if service is not None else None
+    if service is None or chat_id is None:
         return
     state = service.state
     now = time.monotonic()

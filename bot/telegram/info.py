@@ -10,24 +10,29 @@ from telegram.constants import ChatType
 
 from bot.telegram import formatting
 from bot.telegram.context import BotContext
-from bot.telegram.sending import message_of, reply
+from bot.telegram.sending import reply
 from retrieval.errors import NewsbotError
 
 logger = logging.getLogger(__name__)
 
 
 async def start(update: Update, context: BotContext) -> None:
+    message = update.message
+    if message is None:
+        return
     try:
         status = await asyncio.to_thread(context.service.status)
     except NewsbotError:
         logger.warning("index status unavailable", exc_info=True)
         status = None
     html = formatting.start_html(status, bot_username=context.bot.username)
-    await reply(message_of(update), html)
+    await reply(message, html)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    message = message_of(update)
+    message = update.message
+    if message is None:
+        return
     user = message.from_user
     is_admin = user is not None and user.id in context.settings.admin_ids
     private = message.chat.type == ChatType.PRIVATE

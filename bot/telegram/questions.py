@@ -118,6 +118,8 @@ async def ask(
 async def on_message(update: Update, context: BotContext) -> None:
     """Text in a private chat or group: a question when it is addressed to the bot."""
     message = update.message
+    if message is None or message.text is None:
+        return  # the filters let only text messages through; anything else is dropped
     addressed = addressed_question(
         message, bot_id=context.bot.id, bot_username=context.bot.username
     )
@@ -132,18 +134,23 @@ async def on_message(update: Update, context: BotContext) -> None:
 async def on_channel_post(update: Update, context: BotContext) -> None:
     """A channel post that starts with /ask or mentions the bot: answer in the channel."""
     post = update.channel_post
+    if post is None:
+        return
     addressed = addressed_question(post, bot_id=context.bot.id, bot_username=context.bot.username)
     if addressed is not None:
         await ask(context, post, addressed.question, empty_hint=replies.ASK_HINT, typing=False)
 
 
 async def on_non_text(update: Update, context: BotContext) -> None:
-    await reply(update.message, replies.NON_TEXT)
+    if update.message is not None:
+        await reply(update.message, replies.NON_TEXT)
 
 
 async def on_sources_button(update: Update, context: BotContext) -> None:
     """ "Sources" reveals the quoted sentences by editing the message; "Hide quotes" undoes it."""
     query = update.callback_query
+    if query is None:
+        return
     action, _, key = (query.data or "").partition(":")
     shown = context.state.answers.get(key)
     if shown is None:
@@ -169,6 +176,8 @@ async def on_sources_button(update: Update, context: BotContext) -> None:
 async def on_inline_query(update: Update, context: BotContext) -> None:
     """`@botname question` in any chat: offer the answer, with its sources, as one result."""
     query = update.inline_query
+    if query is None:
+        return
     service = context.service
     question = " ".join(query.query.split())
     if len(question) < INLINE_MIN_CHARS:

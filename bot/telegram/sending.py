@@ -15,7 +15,6 @@ from telegram import (
     LinkPreviewOptions,
     Message,
     ReplyParameters,
-    Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
@@ -114,12 +113,3 @@ async def typing_action(bot, chat_id: int, *, every: float = 4.5) -> AsyncIterat
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task
-
-
-def message_of(update: Update) -> Message:
-    """The update's message or channel post. Handlers are registered (filters) only for
-    updates that carry one, so a missing message is a registration bug, not bad input."""
-    message = update.effective_message
-    if message is None:
-        raise LookupError(f"update {update.update_id} carries no message")
-    return message

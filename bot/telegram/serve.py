@@ -42,7 +42,7 @@ def cmd_serve(args: argparse.Namespace, settings: ServeSettings) -> Exit:
     token = settings.telegram_bot_token.get_secret_value()
     protect_logs(token)
     try:
-        username = asyncio.run(check_token(settings))
+        username = asyncio.run(check_token(token, settings.telegram_api_base_url))
     except InvalidToken as error:
         # PTB re-raises the server's answer with the token in the message: never print it
         server = error.__cause__ if isinstance(error.__cause__, InvalidToken) else error
@@ -92,11 +92,9 @@ def cmd_serve(args: argparse.Namespace, settings: ServeSettings) -> Exit:
     return Exit.OK
 
 
-async def check_token(settings: ServeSettings) -> str:
+async def check_token(token: str, base_url: str) -> str:
     """getMe with the token: the bot's username, or InvalidToken / NetworkError."""
-    bot = Bot(
-        settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_base_url
-    )
+    bot = Bot(token, base_url=base_url)
     async with bot:
         return bot.username
 

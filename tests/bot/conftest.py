@@ -12,15 +12,19 @@ from telegram import Update
 
 from bot.settings import ServeSettings
 from bot.telegram.context import BotState
+from devkit.bot_process import build_seed_index
+from devkit.botapi_server import TOKEN, FakeBotApi
 from ingest.pipeline import IngestReport
 from retrieval.status import IndexStatus
 from retrieval.types import Answer, Citation
-from tests.bot.botapi_server import TOKEN, FakeBotApi
 
 ADMIN_ID = 777
 MOSCOW = Citation(
-    n=1, title="Russia Plans Afghan Conference To Advance Peace Talks", source="RFE/RL",
-    published_at="2021-03-10T00:00:00+00:00", url="https://www.rferl.org/a/31142925.html",
+    n=1,
+    title="Russia Plans Afghan Conference To Advance Peace Talks",
+    source="RFE/RL",
+    published_at="2021-03-10T00:00:00+00:00",
+    url="https://www.rferl.org/a/31142925.html",
     quote="Russian Foreign Ministry spokeswoman Maria Zakharova said in a March 9 statement "
     "that the United States, China, and Pakistan are invited to Moscow.",
     article_id="a1",
@@ -29,7 +33,9 @@ MOSCOW = Citation(
 
 def moscow_answer(question: str) -> Answer:
     return Answer(
-        question, "The United States, China and Pakistan are invited to Moscow [1].", True,
+        question,
+        "The United States, China and Pakistan are invited to Moscow [1].",
+        True,
         (MOSCOW,),
     )
 
@@ -53,12 +59,23 @@ class FakeService:
 
     def status(self) -> IndexStatus:
         return IndexStatus(
-            articles=1, chunks=4, outlets={"RFE/RL": 1},
+            articles=1,
+            chunks=4,
+            outlets={"RFE/RL": 1},
             first_published="2021-03-10T00:00:00+00:00",
-            last_published="2021-03-10T00:00:00+00:00", undated_articles=0,
-            last_ingest={"finished_at": "2024-01-01T00:00:00+00:00", "added": 1, "updated": 0,
-                         "unchanged": 0, "removed": 0, "failed": []},
-            model="all-MiniLM-L6-v2", store="/tmp/x", collection="newsbot-g1",
+            last_published="2021-03-10T00:00:00+00:00",
+            undated_articles=0,
+            last_ingest={
+                "finished_at": "2024-01-01T00:00:00+00:00",
+                "added": 1,
+                "updated": 0,
+                "unchanged": 0,
+                "removed": 0,
+                "failed": [],
+            },
+            model="all-MiniLM-L6-v2",
+            store="/tmp/x",
+            collection="newsbot-g1",
         )
 
     def reingest(self, progress) -> IngestReport:
@@ -89,8 +106,10 @@ def api():
 
 def make_settings(api: FakeBotApi, **overrides) -> ServeSettings:
     values = {
-        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": api.base_url,
-        "admin_ids": [ADMIN_ID], "admin_chat_id": None,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "admin_ids": [ADMIN_ID],
+        "admin_chat_id": None,
     }
     values.update(overrides)
     return ServeSettings(_env_file=None, **values)
@@ -105,8 +124,6 @@ async def deliver(app, payload: dict) -> None:
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory):
     """An index of the seed article, built once per session by the real `newsbot ingest`."""
-    from tests.bot.e2e import build_seed_index
-
     root = tmp_path_factory.mktemp("seed-index")
     build_seed_index(root / "data", root)
     return root / "data"

@@ -6,7 +6,7 @@ import pytest
 from telegram import Message
 
 from bot.telegram.addressing import addressed_question
-from tests.bot.botapi_server import BOT_ID, BOT_USERNAME, FakeBotApi
+from devkit.botapi_server import BOT_ID, BOT_USERNAME, FakeBotApi
 
 api = FakeBotApi()
 ANN = api.user("Ann")

@@ -8,18 +8,10 @@ import time
 
 import pytest
 
-from tests.bot.botapi_server import BOT_USERNAME, TOKEN, FakeBotApi
+from devkit.bot_process import SEED, SEED_TITLE, BotProcess
+from devkit.botapi_server import BOT_USERNAME, TOKEN, FakeBotApi
 from tests.bot.conftest import ADMIN_ID
-from tests.bot.e2e import (
-    HAVANA,
-    HAVANA_TITLE,
-    JEDDAH,
-    JEDDAH_TITLE,
-    SEED,
-    SEED_TITLE,
-    BotProcess,
-    PageServer,
-)
+from tests.bot.e2e import HAVANA, HAVANA_TITLE, JEDDAH, JEDDAH_TITLE, PageServer
 
 pytestmark = pytest.mark.integration
 MOSCOW = "Who is invited to Moscow?"
@@ -54,8 +46,12 @@ def workdir(tmp_path_factory, seed_index, pages):
 @pytest.fixture(scope="module")
 def bot(api, workdir):
     process = BotProcess(
-        api, workdir / "data", workdir, NEWSBOT_SOURCES=str(workdir / "sources.toml"),
-        NEWSBOT_ADMIN_IDS=f"{ADMIN_ID}, 1", NEWSBOT_USER_QUESTIONS_PER_MINUTE="30",
+        api,
+        workdir / "data",
+        workdir,
+        NEWSBOT_SOURCES=str(workdir / "sources.toml"),
+        NEWSBOT_ADMIN_IDS=f"{ADMIN_ID}, 1",
+        NEWSBOT_USER_QUESTIONS_PER_MINUTE="30",
     ).start()
     yield process
     process.stop()
@@ -64,7 +60,8 @@ def bot(api, workdir):
 def answer_in(api: FakeBotApi, chat_id: int, after: int = 0, timeout: float = 60):
     """The first message the bot sends to `chat_id` after `after` earlier ones."""
     return api.wait_for(
-        lambda: len(api.sent_to(chat_id)) > after and api.sent_to(chat_id)[after], timeout,
+        lambda: len(api.sent_to(chat_id)) > after and api.sent_to(chat_id)[after],
+        timeout,
         f"a message to {chat_id}",
     )
 
@@ -199,9 +196,13 @@ def test_admin_reingest_edits_status_while_others_are_answered(api, bot, pages):
 
     status_id = status.result["message_id"]
     final = api.wait_for(
-        lambda: [e for e in api.calls_to("editMessageText", message_id=status_id)
-                 if "done in" in e.params["text"]],
-        90, "the final summary",
+        lambda: [
+            e
+            for e in api.calls_to("editMessageText", message_id=status_id)
+            if "done in" in e.params["text"]
+        ],
+        90,
+        "the final summary",
     )[0]
     assert answered.at < final.at  # answered while the re-ingest ran
     assert "added 1, " in final.params["text"]
@@ -230,9 +231,13 @@ def test_admin_add_ingests_one_article(api, bot, pages):
     api.send_text(chat, f"/add {url}", sender=admin)
     status = answer_in(api, chat["id"], after=sent_before)
     api.wait_for(
-        lambda: [e for e in api.calls_to("editMessageText", message_id=status.result["message_id"])
-                 if "added 1" in e.params["text"]],
-        60, "the /add summary",
+        lambda: [
+            e
+            for e in api.calls_to("editMessageText", message_id=status.result["message_id"])
+            if "added 1" in e.params["text"]
+        ],
+        60,
+        "the /add summary",
     )
     reader = api.user("Sudan")
     reader_chat = api.private_chat(reader)

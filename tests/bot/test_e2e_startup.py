@@ -6,16 +6,21 @@ import subprocess
 
 import pytest
 
-from tests.bot.botapi_server import FakeBotApi
-from tests.bot.e2e import clean_env, serve_command
+from devkit.bot_process import clean_env, serve_command
+from devkit.botapi_server import FakeBotApi
 
 pytestmark = pytest.mark.integration
 
 
 def serve(tmp_path, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
-        serve_command(), cwd=tmp_path, env=clean_env(NEWSBOT_DATA_DIR=str(tmp_path), **env),
-        capture_output=True, text=True, timeout=120, check=False,
+        serve_command(),
+        cwd=tmp_path,
+        env=clean_env(NEWSBOT_DATA_DIR=str(tmp_path), **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.bot.botapi_server import BOT_USERNAME, TOKEN, FakeBotApi
-from tests.bot.e2e import SEED, SEED_TITLE, BotProcess, newsbot
+from devkit.bot_process import SEED, SEED_TITLE, BotProcess, newsbot
+from devkit.botapi_server import BOT_USERNAME, TOKEN, FakeBotApi
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration

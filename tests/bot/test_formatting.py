@@ -6,18 +6,22 @@ import pytest
 
 from bot.telegram import formatting
 from bot.telegram.formatting import render_answer, sources_message, split_html, tg_len
+from devkit import telegram_html
 from ingest.article import SourceFailure
 from ingest.pipeline import IngestReport
 from retrieval.types import Answer, Citation
-from tests.bot import telegram_html
 
 NASTY = 'Talks <b>"end"</b> & R&D <script>'
 
 
 def citation(n=1, **kw) -> Citation:
     values = dict(
-        n=n, title=f"Title {n} {NASTY}", source="Outlet & Co", published_at="2021-03-09T10:00:00Z",
-        url=f"https://example.org/a?x={n}&y=<2>", quote=f"Quoted sentence {n} {NASTY}.",
+        n=n,
+        title=f"Title {n} {NASTY}",
+        source="Outlet & Co",
+        published_at="2021-03-09T10:00:00Z",
+        url=f"https://example.org/a?x={n}&y=<2>",
+        quote=f"Quoted sentence {n} {NASTY}.",
         article_id=f"a{n}",
     )
     values.update(kw)
@@ -64,7 +68,7 @@ def test_quotes_view_reveals_quotes_in_blockquotes():
     text = valid(html)
     assert html.count("<blockquote>") == 2
     assert text.startswith("It ended [1].")
-    assert "Quoted sentence 2 Talks <b>\"end\"</b> & R&D <script>." in text
+    assert 'Quoted sentence 2 Talks <b>"end"</b> & R&D <script>.' in text
 
 
 def test_quotes_view_always_fits_one_message():
@@ -89,9 +93,15 @@ def test_long_answer_is_split_with_sources_last():
 @pytest.mark.parametrize("limit", [64, 100, 333])
 def test_split_never_breaks_tags_or_entities(limit):
     html = (
-        "<b>Bold &amp; long " + "wörd 😀 " * 30 + "</b>\n"
-        + '<a href="https://e.org/?a=1&amp;b=2">link text ' + "x&lt;y " * 20 + "</a>\n"
-        + "<blockquote>" + "quote &quot;q&quot; " * 25 + "</blockquote>"
+        "<b>Bold &amp; long "
+        + "wörd 😀 " * 30
+        + "</b>\n"
+        + '<a href="https://e.org/?a=1&amp;b=2">link text '
+        + "x&lt;y " * 20
+        + "</a>\n"
+        + "<blockquote>"
+        + "quote &quot;q&quot; " * 25
+        + "</blockquote>"
     )
     parts = split_html(html, limit)
     assert len(parts) > 1
@@ -99,7 +109,8 @@ def test_split_never_breaks_tags_or_entities(limit):
         assert tg_len(part) <= limit
         telegram_html.parse(part)  # balanced, entities whole
     assert " ".join(telegram_html.parse(p) for p in parts).split() == (
-        telegram_html.parse(html).split())
+        telegram_html.parse(html).split()
+    )
 
 
 def test_split_prefers_line_breaks():

@@ -11,9 +11,9 @@ import pytest
 
 from bot.telegram import admin, replies
 from bot.telegram.app import build_application
+from devkit.botapi_server import BOT_USERNAME, FakeBotApi
 from retrieval.errors import IndexNotFoundError
 from retrieval.types import Answer, Citation
-from tests.bot.botapi_server import BOT_USERNAME, FakeBotApi
 from tests.bot.conftest import ADMIN_ID, FakeService, deliver, make_settings
 
 # Every test here talks to the loopback Bot API server (`api`).
@@ -49,14 +49,17 @@ async def test_private_question_gets_html_answer_with_sources_button(api):
     reader = api.user("Ann")
     chat = api.private_chat(reader)
     async with running(api) as (app, service):
-        await deliver(app, {"message": api.message(chat, "Who is invited to Moscow?",
-                                                   sender=reader)})
+        await deliver(
+            app, {"message": api.message(chat, "Who is invited to Moscow?", sender=reader)}
+        )
     assert api.calls_to("sendChatAction", chat_id=chat["id"], action="typing")
     [sent] = api.sent_to(chat["id"])
     assert sent.params["parse_mode"] == "HTML"
     assert "Pakistan are invited to Moscow [1]" in sent.params["text"]
-    assert '<a href="https://www.rferl.org/a/31142925.html">Russia Plans Afghan' in (
-        sent.params["text"])
+    assert (
+        '<a href="https://www.rferl.org/a/31142925.html">Russia Plans Afghan'
+        in (sent.params["text"])
+    )
     assert "RFE/RL, 2021-03-10" in sent.params["text"]
     [[button]] = sent.params["reply_markup"]["inline_keyboard"]
     assert button["text"] == "Sources"
@@ -85,21 +88,51 @@ async def test_sources_button_reveals_quotes_and_hides_them(api):
         [sent] = api.sent_to(chat["id"])
         bot_message = api.messages[(chat["id"], max(k[1] for k in api.messages))]
         data = sent.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-        await deliver(app, {"callback_query": {"id": "q1", "from": reader, "chat_instance": "c",
-                                               "message": bot_message, "data": data}})
+        await deliver(
+            app,
+            {
+                "callback_query": {
+                    "id": "q1",
+                    "from": reader,
+                    "chat_instance": "c",
+                    "message": bot_message,
+                    "data": data,
+                }
+            },
+        )
         [edit] = api.calls_to("editMessageText")
         assert "<blockquote>Russian Foreign Ministry spokeswoman" in edit.params["text"]
         assert "Pakistan are invited to Moscow [1]" in edit.params["text"]
         hide = edit.params["reply_markup"]["inline_keyboard"][0][0]
         assert hide["text"] == "Hide quotes"
-        await deliver(app, {"callback_query": {"id": "q2", "from": reader, "chat_instance": "c",
-                                               "message": bot_message,
-                                               "data": hide["callback_data"]}})
+        await deliver(
+            app,
+            {
+                "callback_query": {
+                    "id": "q2",
+                    "from": reader,
+                    "chat_instance": "c",
+                    "message": bot_message,
+                    "data": hide["callback_data"],
+                }
+            },
+        )
         assert "<blockquote>" not in api.calls_to("editMessageText")[-1].params["text"]
-        await deliver(app, {"callback_query": {"id": "q3", "from": reader, "chat_instance": "c",
-                                               "message": bot_message, "data": "src:zzzz"}})
+        await deliver(
+            app,
+            {
+                "callback_query": {
+                    "id": "q3",
+                    "from": reader,
+                    "chat_instance": "c",
+                    "message": bot_message,
+                    "data": "src:zzzz",
+                }
+            },
+        )
     assert api.calls_to("answerCallbackQuery", callback_query_id="q3")[0].params["text"] == (
-        replies.TOO_OLD)
+        replies.TOO_OLD
+    )
 
 
 async def test_group_answers_only_when_addressed(api):
@@ -126,10 +159,16 @@ async def test_group_answers_only_when_addressed(api):
         await deliver(app, {"message": follow})
     sent = api.sent_to(group["id"])
     assert [s.params["reply_parameters"]["message_id"] for s in sent] == [
-        mention["message_id"], command["message_id"], plain["message_id"], follow["message_id"]
+        mention["message_id"],
+        command["message_id"],
+        plain["message_id"],
+        follow["message_id"],
     ]
     assert [q for q, _ in service.questions] == [
-        "who is invited to Moscow?", "Who else?", "And China?", "When is it?"
+        "who is invited to Moscow?",
+        "Who else?",
+        "And China?",
+        "When is it?",
     ]
     # each member has their own follow-up history
     assert service.questions[3][1][0][0] == "who is invited to Moscow?"
@@ -153,10 +192,20 @@ async def test_channel_post_with_ask_is_answered_in_the_channel(api):
 async def test_inline_query_offers_answer_with_sources(api):
     reader = api.user()
     async with running(api) as (app, _):
-        await deliver(app, {"inline_query": {"id": "iq1", "from": reader, "offset": "",
-                                             "query": "Who is invited to Moscow?"}})
-        await deliver(app, {"inline_query": {"id": "iq2", "from": reader, "offset": "",
-                                             "query": "W"}})
+        await deliver(
+            app,
+            {
+                "inline_query": {
+                    "id": "iq1",
+                    "from": reader,
+                    "offset": "",
+                    "query": "Who is invited to Moscow?",
+                }
+            },
+        )
+        await deliver(
+            app, {"inline_query": {"id": "iq2", "from": reader, "offset": "", "query": "W"}}
+        )
     [call] = api.calls_to("answerInlineQuery", inline_query_id="iq1")
     [result] = call.params["results"]
     assert result["type"] == "article"
@@ -198,11 +247,25 @@ async def test_hints_for_empty_oversized_and_non_text(api):
     group = api.group()
     async with running(api, max_question_chars=50) as (app, service):
         await deliver(app, {"message": api.message(chat, "x" * 51, sender=reader)})
-        await deliver(app, {"message": api.message(chat, None, sender=reader,
-                                                   sticker={"file_id": "s", "file_unique_id": "u",
-                                                            "type": "regular", "width": 1,
-                                                            "height": 1, "is_animated": False,
-                                                            "is_video": False})})
+        await deliver(
+            app,
+            {
+                "message": api.message(
+                    chat,
+                    None,
+                    sender=reader,
+                    sticker={
+                        "file_id": "s",
+                        "file_unique_id": "u",
+                        "type": "regular",
+                        "width": 1,
+                        "height": 1,
+                        "is_animated": False,
+                        "is_video": False,
+                    },
+                )
+            },
+        )
         await deliver(app, {"message": api.message(group, "/ask", sender=reader)})
     assert service.questions == []
     too_long, non_text = texts(api, chat["id"])
@@ -259,8 +322,9 @@ async def test_admin_add_validates_the_url(api):
     chat = api.private_chat(admin)
     async with running(api) as (app, service):
         await deliver(app, {"message": api.message(chat, "/add not-a-url", sender=admin)})
-        await deliver(app, {"message": api.message(chat, "/add https://example.org/a",
-                                                   sender=admin)})
+        await deliver(
+            app, {"message": api.message(chat, "/add https://example.org/a", sender=admin)}
+        )
         await asyncio.to_thread(
             api.wait_for,
             lambda: any("done in" in c.params["text"] for c in api.calls_to("editMessageText")),
@@ -317,8 +381,9 @@ async def test_long_answers_are_split_below_the_limit(api):
     citation = Citation(1, "T & <T>", "Outlet", None, None, "q " * 300, "a")
 
     def long_answer(question):
-        return Answer(question, ("Sentence with <markup> & more. " * 400) + "[1]", True,
-                      (citation,))
+        return Answer(
+            question, ("Sentence with <markup> & more. " * 400) + "[1]", True, (citation,)
+        )
 
     async with running(api, long_answer) as (app, _):
         await deliver(app, {"message": api.message(chat, "Tell me everything", sender=reader)})

@@ -18,9 +18,9 @@ from bot.telegram.app import build_application
 from bot.telegram.ingest_jobs import ProgressRelay
 from bot.telegram.metrics import CONTENT_TYPE, BotMetrics
 from bot.telegram.webserver import WebServer, health
+from devkit.botapi_server import TOKEN, FakeBotApi
 from retrieval.errors import IngestBusyError, SourcesFileError, StoreUnavailableError
 from retrieval.types import Answer
-from tests.bot.botapi_server import TOKEN, FakeBotApi
 from tests.bot.conftest import FakeService, deliver, make_settings
 from tests.conftest import free_port
 

@@ -91,8 +91,9 @@ async def test_progress_edits_are_throttled_and_never_repeat():
         release.wait(5)
         return "report"
 
-    relay = ProgressRelay(edit, lambda s, d, t: f"{d}/{t} {s}", first_text="start",
-                          min_interval=0.2)
+    relay = ProgressRelay(
+        edit, lambda s, d, t: f"{d}/{t} {s}", first_text="start", min_interval=0.2
+    )
     task = asyncio.ensure_future(relay.run(work))
     await asyncio.sleep(0.5)
     release.set()

@@ -13,7 +13,7 @@ from bot import logs
 from bot.cli.main import build_parser
 from bot.settings import ServeSettings, parse_period
 from bot.telegram import serve
-from tests.bot.botapi_server import TOKEN
+from devkit.botapi_server import TOKEN
 
 
 def settings(**values) -> ServeSettings:
@@ -32,8 +32,9 @@ def test_admin_ids_and_periods_from_the_environment(monkeypatch):
     assert loaded.webhook_url is None
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("30m", 1800), ("1d", 86400),
-                                               ("", None), ("off", None)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90", 90), ("30m", 1800), ("1d", 86400), ("", None), ("off", None)]
+)
 def test_periods(text, seconds):
     assert parse_period(text) == seconds
 
@@ -76,9 +77,7 @@ def test_rejected_token_is_one_clear_line(api, capsys):
 
 @pytest.mark.integration
 def test_unreachable_api_is_one_clear_line(capsys):
-    configured = settings(
-        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot"
-    )
+    configured = settings(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot")
     assert serve.cmd_serve(argparse.Namespace(), configured) == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1

@@ -1,4 +1,4 @@
-"""Telegram's HTML parse mode, checked as strictly as the Bot API does it (for tests).
+"""Telegram's HTML parse mode, checked as strictly as the Bot API does it.
 
 Supported: b strong i em u ins s strike del tg-spoiler span.tg-spoiler a[href] code pre
 blockquote[expandable] tg-emoji; the named entities &lt; &gt; &amp; &quot; and numeric ones.
@@ -12,8 +12,22 @@ import html
 import re
 
 TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "tg-spoiler", "span", "a",
-    "code", "pre", "blockquote", "tg-emoji",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "tg-spoiler",
+    "span",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
 }
 NAMED_ENTITIES = {"lt", "gt", "amp", "quot"}
 _TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)>|&([^;\s<>&]{1,10});|([<>&])")
