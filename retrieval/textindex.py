@@ -221,7 +221,7 @@ class TextIndex:
                 after,
                 before,
                 include_lower=True,
-                include_upper=False,
+                include_upper=before is None,  # tantivy: an unbounded side is inclusive
             )
             clauses.append((tantivy.Occur.Must, query.const_score_query(dates, 0.0)))
         searcher = self.index.searcher()

@@ -19,13 +19,13 @@ def test_first_ingest_then_rerun_embeds_nothing(ingest, store, news_dir):
     assert list(first.stages) == ["reading", "model", "chunking", "embedding", "indexing"]
     assert 0 < sum(first.stages.values()) <= first.seconds
     assert first.stages["embedding"] > first.stages["chunking"]
-    generation = store.current_generation()
+    generation = store.committed()
 
     again = ingest(news_dir)
     assert (again.added, again.updated, again.unchanged, again.removed) == (0, 0, 2, 0)
     assert again.embedded == 0
     assert list(again.stages) == ["reading"]  # nothing to chunk, embed or index
-    assert store.current_generation() == generation  # nothing to swap
+    assert store.committed() == generation  # nothing to swap
     assert store.last_ingest()["unchanged"] == 2
 
 
@@ -96,6 +96,84 @@ def test_every_passage_gets_the_vector_of_its_own_text(
     report = ingest(news_dir)
     assert report.embedded > 4  # several groups
     passages = {p.id: p for p in store.passages()}
-    ids, vectors = store.vectors()
+    ids = sorted(passages)
+    rows = store.fetch(ids, vectors=True)
+    vectors = np.stack([rows[i].vector for i in ids])
     expected = embedder.encode([f"{passages[i].title}\n{passages[i].text}" for i in ids])
     assert np.allclose(vectors, expected, atol=1e-5)
+
+
+class Killed(BaseException):
+    """A process dying at this point: nothing after it runs, no `except Exception` sees it."""
+
+
+def kill_at_write(store, n: int, monkeypatch) -> list[str]:
+    """Make the `n`-th write an ingest sends to Chroma never return; record the writes."""
+    writes: list[str] = []
+    real = store._collection
+
+    def collection(suffix, **options):
+        target = real(suffix, **options)
+
+        class Dying:
+            def __getattr__(self, name):
+                attribute = getattr(target, name)
+                if name not in ("add", "upsert", "update", "delete", "modify"):
+                    return attribute
+
+                def write(*args, **kwargs):
+                    writes.append(f"{suffix}.{name}")
+                    if len(writes) == n:
+                        raise Killed
+                    return attribute(*args, **kwargs)
+
+                return write
+
+        return Dying()
+
+    monkeypatch.setattr(store, "_collection", collection)
+    return writes
+
+
+def test_a_run_killed_at_any_write_leaves_the_previous_state_and_the_next_run_repairs(
+    ingest, store, embedder, news_dir, tmp_path, monkeypatch
+):
+    ingest(news_dir)
+    # The next run adds an article, changes one and prunes one: every kind of write.
+    (news_dir / "new.md").write_text("---\ntitle: Kabul rally\n---\n\nA rally in Kabul.\n")
+    talks = news_dir / "talks.md"
+    talks.write_text(talks.read_text().replace("next week", "in April"))
+    shutil.move(news_dir / "seed.txt", tmp_path / "seed.txt")
+
+    def state():
+        return sorted((a.key, a.chunks) for a in store.live_articles()), sorted(
+            p.text for p in store.passages()
+        )
+
+    before = state()
+    with monkeypatch.context() as m:
+        writes = kill_at_write(store, 0, m)  # a dry run that only counts the writes
+        ingest(news_dir, prune=True)
+    after = state()
+    assert after != before
+    steps = len(writes)
+    assert steps >= 5, writes  # clean-up, passages, articles, retirements, commit
+    # Back to the earlier state, then a run killed at each write in turn.
+    for n in range(1, steps + 1):
+        shutil.move(news_dir / "new.md", tmp_path / "new.md")
+        shutil.move(tmp_path / "seed.txt", news_dir / "seed.txt")
+        talks.write_text(talks.read_text().replace("in April", "next week"))
+        ingest(news_dir, prune=True)
+        assert state() == before, n
+        shutil.move(tmp_path / "new.md", news_dir / "new.md")
+        talks.write_text(talks.read_text().replace("next week", "in April"))
+        shutil.move(news_dir / "seed.txt", tmp_path / "seed.txt")
+        with monkeypatch.context() as m:
+            kill_at_write(store, n, m)
+            with pytest.raises(Killed):
+                ingest(news_dir, prune=True)
+        assert state() == before, f"killed at write {n} ({writes[n - 1]})"
+        report = ingest(news_dir, prune=True)
+        assert (report.added, report.updated, report.removed) == (1, 1, 1), n
+        assert report.embedded == 0, n  # every text here was embedded before
+        assert state() == after, n

@@ -16,7 +16,8 @@ from dataclasses import replace
 import numpy as np
 
 from retrieval.lexical import tokenize
-from retrieval.types import Passage
+from retrieval.store import PassageRow, passage_key
+from retrieval.types import ArticleRecord, Passage, iso_to_timestamp
 
 
 class HashingEmbedder:
@@ -58,7 +59,7 @@ def passage(
 ) -> Passage:
     """A passage with what a citation needs; its title is neutral (no question words)."""
     return Passage(
-        id=f"{article}:{chunk}",
+        id=f"{article}:v1:{chunk}",
         text=text,
         article_id=article,
         title=title if title is not None else f"Item {article}",
@@ -78,14 +79,16 @@ def passage(
 class MemoryStore:
     """The reads `Retriever` makes of `IndexStore`, over passages held in memory.
 
-    Vectors are those of `title\\ntext` (as ingest embeds them) unless given. Every `put` makes
-    a new generation, as a re-ingest does; `nearest_ids` is exact and records its calls.
+    Vectors are those of `title\\ntext` (as ingest embeds them) unless given. Every `put` is a
+    commit: a new generation whose article versions (the passages' id prefix) replace those of
+    the same articles; like Chroma, `nearest` searches every stored version (the caller keeps
+    the live ones), exactly, and records its calls.
     """
 
     def __init__(self, embedder: HashingEmbedder, passages: Iterable[Passage] = ()):
         self.embedder = embedder
-        self._passages: list[Passage] = []
-        self._vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
+        self._records: dict[str, ArticleRecord] = {}  # key -> version
+        self._rows: dict[str, tuple[Passage, np.ndarray]] = {}
         self._generation = 0
         self.nearest_calls: list[int] = []
         self.location = "memory"
@@ -94,41 +97,101 @@ class MemoryStore:
             self.put(passages)
 
     def put(self, passages: Sequence[Passage], vectors: np.ndarray | None = None) -> None:
-        """Add passages (a passage with an id already held replaces it): a new generation."""
+        """Commit these passages' article versions (replacing other versions of them)."""
         if vectors is None:
             vectors = self.embedder.encode([f"{p.title}\n{p.text}" for p in passages])
-        kept = {p.id for p in passages}
-        old = [
-            (p, v) for p, v in zip(self._passages, self._vectors, strict=True) if p.id not in kept
-        ]
-        self._passages = [p for p, _ in old] + list(passages)
-        rows = [v for _, v in old] + list(np.asarray(vectors, dtype=np.float32))
-        self._vectors = np.asarray(rows, dtype=np.float32).reshape(-1, self.embedder.dimension)
         self._generation += 1
+        generation = self._generation
+        by_key: dict[str, list[Passage]] = {}
+        for passage_, vector in zip(passages, np.asarray(vectors, np.float32), strict=True):
+            by_key.setdefault(passage_key(passage_.id), []).append(passage_)
+            self._rows[passage_.id] = (passage_, vector)
+        for key, group in by_key.items():
+            first = group[0]
+            for old_key, old in list(self._records.items()):
+                if old.article_id == first.article_id and old.removed == 0 and old_key != key:
+                    self._records[old_key] = replace(old, removed=generation)
+            self._records[key] = ArticleRecord(
+                article_id=first.article_id,
+                version=key.rsplit(":", 1)[1],
+                title=first.title,
+                source=first.source,
+                published_at=first.published_at,
+                url=first.url,
+                author=first.author,
+                attribution=first.attribution,
+                content_hash=first.content_hash,
+                origin=first.origin,
+                chunks=max(p.chunk_index for p in group) + 1,
+                added=generation,
+            )
 
-    def current_generation(self) -> str | None:
-        return f"memory-g{self._generation}" if self._generation else None
+    def committed(self) -> int:
+        return self._generation
 
-    def exists(self) -> bool:
-        return self.current_generation() is not None
+    def live_articles(self, generation: int | None = None) -> list[ArticleRecord]:
+        generation = self._generation if generation is None else generation
+        return [r for r in self._records.values() if r.visible_at(generation)]
 
-    def count(self) -> int:
-        return len(self._passages)
+    def article_changes(self, since: int, upto: int) -> list[ArticleRecord]:
+        return [
+            r
+            for r in self._records.values()
+            if since < r.added <= upto or since < r.removed <= upto
+        ]
 
     def passages(self) -> list[Passage]:
-        return list(self._passages)
+        live = {r.key for r in self.live_articles()}
+        return [p for p, _ in self._rows.values() if passage_key(p.id) in live]
 
-    def vectors(self) -> tuple[list[str], np.ndarray]:
-        return [p.id for p in self._passages], self._vectors.copy()
+    def passages_of(self, articles: Iterable[ArticleRecord]) -> list[Passage]:
+        return [
+            self._rows[pid][0] for a in articles for pid in a.passage_ids() if pid in self._rows
+        ]
 
-    def nearest_ids(
+    def fetch(self, ids: Iterable[str], *, vectors: bool = False) -> dict[str, PassageRow]:
+        rows = {}
+        for pid in ids:
+            if pid in self._rows:
+                p, vector = self._rows[pid]
+                rows[pid] = PassageRow(
+                    p.id,
+                    p.text,
+                    p.chunk_index,
+                    p.start,
+                    p.end,
+                    p.text_hash,
+                    vector if vectors else None,
+                )
+        return rows
+
+    def nearest(
         self, vector: np.ndarray, k: int, where: dict | None = None
     ) -> list[tuple[str, float]]:
-        assert where is None, "the retriever filters in memory, never through the store"
         self.nearest_calls.append(k)
-        similarities = self._vectors @ np.asarray(vector, dtype=np.float32)
+        rows = [(pid, v) for pid, (p, v) in self._rows.items() if _matches(p, where)]
+        if not rows:
+            return []
+        similarities = np.stack([v for _, v in rows]) @ np.asarray(vector, dtype=np.float32)
         order = np.argsort(-similarities, kind="stable")[:k]
-        return [(self._passages[i].id, float(similarities[i])) for i in order]
+        return [(rows[i][0], float(similarities[i])) for i in order]
+
+
+def _matches(p: Passage, where: dict | None) -> bool:
+    """Chroma's filter semantics for the filters the retriever uses (outlet, date range)."""
+    if where is None:
+        return True
+    if "$and" in where:
+        return all(_matches(p, clause) for clause in where["$and"])
+    ((field, condition),) = where.items()
+    if field == "source":
+        return p.source == condition
+    assert field == "published_ts", field
+    if not p.published_at:
+        return False
+    ts = iso_to_timestamp(p.published_at)
+    ((op, bound),) = condition.items()
+    return ts >= bound if op == "$gte" else ts < bound
 
 
 def dated(p: Passage, day: str | None) -> Passage:

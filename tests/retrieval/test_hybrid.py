@@ -61,8 +61,8 @@ def test_rankings_fuse_by_weighted_reciprocal_rank(
 
     assert scores(hits) == pytest.approx(
         {
-            "near:0": dense_weight / (rrf_k + 1),
-            "named:0": dense_weight / (rrf_k + 2) + lexical_weight / (rrf_k + 1),
+            "near:v1:0": dense_weight / (rrf_k + 1),
+            "named:v1:0": dense_weight / (rrf_k + 2) + lexical_weight / (rrf_k + 1),
         }
     )
     assert ids(hits) == sorted(ids(hits), key=lambda i: -scores(hits)[i])
@@ -73,11 +73,11 @@ def test_an_exact_name_beats_a_closer_meaning_with_the_tuned_weights(search, fak
     near = passage("Delegates gathered quietly.", "near")
     named = passage("Kabulov said the talks would resume.", "named")
     vectors = fake_embedder.encode([query, "unrelated filler"])
-    assert ids(search([near, named], query, vectors=vectors)) == ["named:0", "near:0"]
+    assert ids(search([near, named], query, vectors=vectors)) == ["named:v1:0", "near:v1:0"]
     dense_only = RetrievalParams(lexical_weight=0.0)
     assert ids(search([near, named], query, params=dense_only, vectors=vectors)) == [
-        "near:0",
-        "named:0",
+        "near:v1:0",
+        "named:v1:0",
     ]
 
 
@@ -91,7 +91,7 @@ def test_each_ranking_contributes_only_its_candidates(search, fake_embedder):
     hits = search(
         [first, second, third], query, params=RetrievalParams(candidates=2), vectors=vectors
     )
-    assert ids(hits) == ["first:0", "second:0"]
+    assert ids(hits) == ["first:v1:0", "second:v1:0"]
     assert len(search([first, second, third], query, vectors=vectors)) == 3
 
 
@@ -103,9 +103,9 @@ def test_an_empty_index_finds_nothing(fake_embedder):
 def test_a_new_generation_is_searched_as_soon_as_it_is_live(fake_embedder):
     store = MemoryStore(fake_embedder, [passage("Talks in Doha resumed.", "doha")])
     retriever = Retriever(store, fake_embedder, clock=lambda: NOW)
-    assert ids(retriever.search("Moscow conference")) == ["doha:0"]
+    assert ids(retriever.search("Moscow conference")) == ["doha:v1:0"]
     store.put([passage("A conference in Moscow is planned.", "moscow")])
-    assert ids(retriever.search("Moscow conference"))[0] == "moscow:0"
+    assert ids(retriever.search("Moscow conference"))[0] == "moscow:v1:0"
 
 
 # -- outlets --------------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def test_outlets_named_in_the_question(query, found):
 
 def test_an_outlet_is_found_with_or_without_its_article(fake_embedder):
     store = MemoryStore(fake_embedder, [passage("Talks resumed.", source="The Verge")])
-    outlets = Retriever(store, fake_embedder).corpus().outlets
+    outlets = Retriever(store, fake_embedder).catalog().outlets
     assert mentioned_outlets("What did Verge write?", outlets) == ["The Verge"]
     assert "The Verge" in mentioned_outlets("What did The Verge write?", outlets)
 
@@ -155,13 +155,13 @@ def test_a_named_outlet_adds_rankings_restricted_to_it(search):
 
     # h1 comes first in both rankings of the Herald's two passages, h2 second.
     w = p.outlet_weight
-    assert named["h1:0"] - plain["h1:0"] == pytest.approx(
+    assert named["h1:v1:0"] - plain["h1:v1:0"] == pytest.approx(
         w * (p.dense_weight + p.lexical_weight) / (p.rrf_k + 1)
     )
-    assert named["h2:0"] - plain["h2:0"] == pytest.approx(
+    assert named["h2:v1:0"] - plain["h2:v1:0"] == pytest.approx(
         w * (p.dense_weight / (p.rrf_k + 2) + p.lexical_weight / (p.rrf_k + 2))
     )
-    for other in ("w1:0", "w2:0", "w3:0"):  # another outlet's passages gain nothing
+    for other in ("w1:v1:0", "w2:v1:0", "w3:v1:0"):  # another outlet's passages gain nothing
         assert named[other] == pytest.approx(plain[other])
 
 
@@ -200,11 +200,11 @@ def dated_talks():
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("What about the ceasefire since March 12?", {"late:0"}),
-        ("What about the ceasefire after 2021-03-12?", {"late:0"}),
-        ("What about the ceasefire before March 12?", {"early:0"}),
-        ("What about the ceasefire this week?", {"late:0"}),  # after March 13, 12:00
-        ("What about the ceasefire?", {"early:0", "late:0", "undated:0"}),
+        ("What about the ceasefire since March 12?", {"late:v1:0"}),
+        ("What about the ceasefire after 2021-03-12?", {"late:v1:0"}),
+        ("What about the ceasefire before March 12?", {"early:v1:0"}),
+        ("What about the ceasefire this week?", {"late:v1:0"}),  # after March 13, 12:00
+        ("What about the ceasefire?", {"early:v1:0", "late:v1:0", "undated:v1:0"}),
     ],
 )
 def test_a_date_range_narrows_the_search(search, dated_talks, query, expected):
@@ -227,7 +227,7 @@ def test_a_named_outlet_within_a_date_range_stays_in_it(search):
         dated(passage("Doha ceasefire talks went on.", "wire"), "2021-03-16"),
     ]
     hits = search(passages, "What did the Peace Herald say about the ceasefire since March 12?")
-    assert set(ids(hits)) == {"new:0", "wire:0"}
+    assert set(ids(hits)) == {"new:v1:0", "wire:v1:0"}
 
 
 def ratios(boosted, plain):
@@ -243,7 +243,7 @@ def test_dates_mentioned_favour_articles_from_around_them(search, dated_talks):
     boosted = scores(search(passages, query))
     plain = scores(search(passages, query, params=RetrievalParams(mentioned_date_boost=0)))
     assert ratios(boosted, plain) == pytest.approx(
-        {"near:0": 2.0, "early:0": 1.0, "late:0": 1.0, "undated:0": 1.0}
+        {"near:v1:0": 2.0, "early:v1:0": 1.0, "late:v1:0": 1.0, "undated:v1:0": 1.0}
     )
 
 
@@ -254,7 +254,7 @@ def test_latest_favours_recent_articles_in_order(search, dated_talks):
     boosted = scores(search(passages, query))
     plain = scores(search(passages, query, params=RetrievalParams(latest_boost=0)))
     assert ratios(boosted, plain) == pytest.approx(
-        {"early:0": 1 + 0.5 / 3, "middle:0": 1 + 0.5 * 2 / 3, "late:0": 1.5, "undated:0": 1.0}
+        {"early:v1:0": 1 + 0.5 / 3, "middle:v1:0": 1 + 0.5 * 2 / 3, "late:v1:0": 1.5, "undated:v1:0": 1.0}
     )
 
 
@@ -323,7 +323,7 @@ def test_texts_below_the_duplicate_threshold_stay_apart(search):
 def test_passages_of_the_same_article_are_never_folded(search):
     # Overlapping chunks of one article can repeat each other; both stay hits.
     hits = search([passage(WIRE, "a", 0), passage(WIRE, "a", 1)], "Who is invited to Moscow?")
-    assert sorted(ids(hits)) == ["a:0", "a:1"]
+    assert sorted(ids(hits)) == ["a:v1:0", "a:v1:1"]
     assert all(hit.also_in == () for hit in hits)
 
 
@@ -346,7 +346,7 @@ def test_each_hit_carries_its_cosine_similarity_to_the_question(search, fake_emb
             {i: float(v @ asked) for i, v in stored.items()}
         )
         assert all(hit.similarity != hit.score for hit in hits)
-    assert hits[0].passage.id == "a:0"
+    assert hits[0].passage.id == "a:v1:0"
     assert hits[0].similarity > 0.3
 
 

@@ -2,21 +2,44 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from retrieval.errors import IndexNotFoundError, IngestBusyError
 from retrieval.hybrid import Retriever
+from retrieval.store import IndexStore, Lease, open_client, passage_key
+from retrieval.types import ArticleRecord, Passage
 from tests.conftest import SEED
 from tests.retrieval.fakes import MemoryStore, dated, passage
 
 pytestmark = pytest.mark.integration
 
 
-def write_generation(store, passages, vectors, summary=None):
-    with store.ingest_lock(), store.building() as generation:
-        generation.add(passages, vectors)
-        generation.commit(summary or {"added": len(passages)})
+def record_of(p: Passage, chunks: int = 1) -> ArticleRecord:
+    return ArticleRecord(
+        article_id=p.article_id,
+        version=passage_key(p.id).rsplit(":", 1)[1],
+        title=p.title,
+        source=p.source,
+        published_at=p.published_at,
+        url=p.url,
+        author=p.author,
+        attribution=p.attribution,
+        content_hash=p.content_hash,
+        origin=p.origin,
+        chunks=chunks,
+    )
+
+
+def write_generation(store, passages, vectors, summary=None, retire=()):
+    """Commit `passages` (one article version each, one chunk) as the next generation."""
+    with store.ingest_lock(), store.transaction() as transaction:
+        transaction.put([(record_of(p, p.chunk_index + 1), [p]) for p in passages], vectors)
+        transaction.retire(retire)
+        transaction.commit(summary or {"added": len(passages)})
 
 
 TALKS = [
@@ -39,15 +62,59 @@ def test_hybrid_search_finds_exact_names(ingest, store, embedder, news_dir):
 
 def test_readers_keep_the_previous_generation_until_commit(ingest, store, embedder, news_dir):
     ingest(news_dir)
-    live = store.current_generation()
+    live = store.committed()
     count = store.count()
-    with store.ingest_lock(), store.building() as generation:
-        generation.copy_current(lambda article_id: False)  # a next generation without articles
-        assert store.current_generation() == live  # readers still see the complete index
+    articles = store.live_articles()
+    seed = articles[0]
+    retriever = Retriever(store, embedder)
+    before = [h.passage for h in retriever.search("Who is invited to Moscow?", 3)]
+    extra = passage("Invited to Moscow: a new delegation from Kabul.", "extra")
+    with store.ingest_lock(), store.transaction() as transaction:
+        transaction.put([(record_of(extra), [extra])], embedder.encode([extra.text]))
+        transaction.retire([seed])
+        # Written but not committed: readers still see the complete previous state.
+        assert store.committed() == live
         assert store.count() == count
-        # no commit: leaving the block abandons it
-    assert store.current_generation() == live
-    assert store.count() == count
+        assert [a.key for a in store.live_articles()] == [a.key for a in articles]
+        assert [h.passage for h in retriever.search("Who is invited to Moscow?", 3)] == before
+        # no commit: leaving the block abandons it, as a killed run would
+    assert store.committed() == live
+    assert [a.key for a in store.live_articles()] == [a.key for a in articles]
+    # The next run removes what the abandoned one wrote, and un-retires what it retired.
+    with store.ingest_lock(), store.transaction():
+        pass
+    assert store.passages_collection().get(ids=[extra.id])["ids"] == []
+    assert store.articles_collection().get(ids=[seed.key])["metadatas"][0]["removed"] == 0
+    assert store.passages_collection().count() == count
+
+
+def test_a_commit_is_applied_by_readers_from_what_changed(store, fake_embedder):
+    vectors = fake_embedder.encode([p.text for p in TALKS])
+    write_generation(store, TALKS, vectors)
+    retriever = Retriever(store, fake_embedder)
+    assert retriever.search("Doha negotiators", 1)[0].passage.article_id == "doha"
+    first = store.committed()
+    # The Doha article changes (a new version) and the Kunduz one goes.
+    doha = next(a for a in store.live_articles() if a.article_id == "doha")
+    kunduz = next(a for a in store.live_articles() if a.article_id == "kunduz")
+    new_doha = replace(
+        TALKS[1], id="doha:v2:0", text="Negotiators left Doha on Sunday.", content_hash="h2"
+    )
+    write_generation(
+        store, [new_doha], fake_embedder.encode([new_doha.text]), retire=[doha, kunduz]
+    )
+    changes = store.article_changes(first, store.committed())
+    assert sorted(a.key for a in changes) == ["doha:v1", "doha:v2", "kunduz:v1"]
+    hits = retriever.search("Doha negotiators", 3)
+    assert [h.passage.id for h in hits if h.passage.article_id == "doha"] == ["doha:v2:0"]
+    assert all(h.passage.article_id != "kunduz" for h in hits)
+    assert sorted(retriever.catalog().articles) == ["doha", "moscow"]
+    # The retired versions' passages stay for in-flight readers until a later run collects them.
+    assert store.passages_collection().get(ids=["doha:v1:0"])["ids"] == ["doha:v1:0"]
+    write_generation(store, [], np.zeros((0, fake_embedder.dimension), np.float32))
+    assert store.passages_collection().get(ids=["doha:v1:0"])["ids"] == ["doha:v1:0"]
+    write_generation(store, [], np.zeros((0, fake_embedder.dimension), np.float32))
+    assert store.passages_collection().get(ids=["doha:v1:0", "kunduz:v1:2"])["ids"] == []
 
 
 def test_passages_and_vectors_come_back_as_written(store, fake_embedder):
@@ -58,10 +125,9 @@ def test_passages_and_vectors_come_back_as_written(store, fake_embedder):
     write_generation(store, TALKS, vectors, {"added": 3})
 
     assert sorted(store.passages(), key=lambda p: p.id) == sorted(TALKS, key=lambda p: p.id)
-    ids, stored = store.vectors()
-    by_id = dict(zip(ids, stored, strict=True))
+    rows = store.fetch([p.id for p in TALKS], vectors=True)
     for p, vector in zip(TALKS, vectors, strict=True):
-        assert np.allclose(by_id[p.id], vector, atol=1e-6)
+        assert np.allclose(rows[p.id].vector, vector, atol=1e-6)
     assert store.last_ingest() == {"added": 3}
     assert store.article_states()["doha"] == ("hash-doha", "memory")
     assert set(store.vectors_for([TALKS[0].text_hash, "unknown"])) == {TALKS[0].text_hash}
@@ -70,8 +136,8 @@ def test_passages_and_vectors_come_back_as_written(store, fake_embedder):
 def test_nearest_ids_are_ids_and_cosine_similarities(store, fake_embedder):
     vectors = fake_embedder.encode([p.text for p in TALKS])
     write_generation(store, TALKS, vectors)
-    found = store.nearest_ids(vectors[1], 2)
-    assert found[0][0] == "doha:0"
+    found = store.nearest(vectors[1], 2)
+    assert found[0][0] == "doha:v1:0"
     assert found[0][1] == pytest.approx(1.0, abs=1e-5)
     assert len(found) == 2
 
@@ -81,22 +147,34 @@ def test_one_ingest_at_a_time(store):
         pass
 
 
-def test_a_new_build_drops_old_generations_but_keeps_the_previous(store, fake_embedder):
-    vectors = fake_embedder.encode([p.text for p in TALKS])
-    made = []
-    for n in (3, 1, 2):
-        write_generation(store, TALKS[:n], vectors[:n])
-        made.append(store.current_generation())
-    assert len(set(made)) == 3
-    assert store.count() == 2
-    with store.ingest_lock(), store.building() as generation:
-        # In-flight readers of the previous generation keep it; older ones go.
-        assert set(store._generations()) == {made[1], made[2]}
-        generation.add(TALKS[:1], vectors[:1])
-        assert len(store._generations()) == 3
-    # Not committed: the half-built generation is gone, the live one untouched.
-    assert set(store._generations()) == {made[1], made[2]}
-    assert store.current_generation() == made[2]
+def test_a_shared_store_has_one_ingester_and_a_dead_holder_loses_the_lease(tmp_path):
+    client = open_client(tmp_path / "data")
+
+    def shared(lock_dir):  # two processes on two machines: two data directories
+        return IndexStore(
+            client,
+            "newsbot-lease-test",
+            lock_dir=lock_dir,
+            location="x",
+            shared=True,
+            lease_seconds=1.0,
+        )
+
+    first, second = shared(tmp_path / "a"), shared(tmp_path / "b")
+    with first.ingest_lock(), pytest.raises(IngestBusyError, match="lease"), second.ingest_lock():
+        pass
+    with second.ingest_lock():  # released: free at once
+        pass
+    # A holder killed mid-run never releases: its lease runs out.
+    dead = Lease(first._collection("lease"), 1.0)
+    dead.acquire(settle=0.1)
+    dead._stop.set()  # its renewer dies with it
+    with pytest.raises(IngestBusyError):
+        Lease(second._collection("lease"), 1.0).acquire(settle=0.1)
+    time.sleep(1.2)
+    taker = Lease(second._collection("lease"), 1.0)
+    taker.acquire(settle=0.1)
+    taker.release()
 
 
 def test_the_memory_store_answers_as_chroma_does(store, fake_embedder):
