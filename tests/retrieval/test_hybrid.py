@@ -254,7 +254,12 @@ def test_latest_favours_recent_articles_in_order(search, dated_talks):
     boosted = scores(search(passages, query))
     plain = scores(search(passages, query, params=RetrievalParams(latest_boost=0)))
     assert ratios(boosted, plain) == pytest.approx(
-        {"early:v1:0": 1 + 0.5 / 3, "middle:v1:0": 1 + 0.5 * 2 / 3, "late:v1:0": 1.5, "undated:v1:0": 1.0}
+        {
+            "early:v1:0": 1 + 0.5 / 3,
+            "middle:v1:0": 1 + 0.5 * 2 / 3,
+            "late:v1:0": 1.5,
+            "undated:v1:0": 1.0,
+        }
     )
 
 
