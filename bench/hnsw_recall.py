@@ -43,7 +43,8 @@ def main() -> None:
 
     settings = Settings()
     parts = Runtime(settings)
-    source = parts.store.current()
+    parts.store.require()
+    source = parts.store.passages_collection()
     got = source.get(include=["embeddings"], limit=10**7)
     ids = got["ids"]
     vectors = np.asarray(got["embeddings"], dtype=np.float32)

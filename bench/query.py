@@ -43,8 +43,12 @@ from retrieval.evaluation import load_queries, split_queries
 FIRST_QUESTION = "Who is invited to Moscow?"
 
 
-def questions(dataset: Path, count: int, skip: int = 0) -> list[str]:
+def questions(dataset: Path, count: int, skip: int = 0, *, short: bool = False) -> list[str]:
+    """The seed question, then the dev split's; `short`: each cut to its first 7 words, a
+    one-line question as a reader types it."""
     dev = [q.query for q in split_queries(load_queries(dataset), "dev")]
+    if short:
+        dev = [" ".join(q.split()[:7]).rstrip(",;:") + "?" for q in dev]
     return ([FIRST_QUESTION, *dev])[skip : skip + count]
 
 
@@ -60,6 +64,7 @@ def main() -> None:
     parser.add_argument(
         "--breakdown", type=int, default=50, help="questions in the breakdown pass (0: none)"
     )
+    parser.add_argument("--short", action="store_true", help="one-line questions (7 words)")
     parser.add_argument("--profile", action="store_true", help="cProfile the breakdown pass")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
@@ -71,26 +76,27 @@ def main() -> None:
     started = time.perf_counter()
     parts = Runtime(settings)
     store = parts.store
-    store.current()  # a clear error when there is no index
+    store.require()  # a clear error when there is no index
     model = parts.model
     answerer = parts.answerer
     retriever = parts.retriever
     loaded = time.perf_counter()
-    retriever.search(FIRST_QUESTION, 10)  # builds the BM25 corpus
+    retriever.search(FIRST_QUESTION, 10)  # loads the live articles, catches the index up
     first_search = time.perf_counter() - loaded
-    corpus = retriever.corpus()
+    catalog = retriever.catalog()
     print(
-        f"index: {store.location}: {len({p.article_id for p in corpus.passages})} articles, "
-        f"{len(corpus.passages)} passages; model {settings.embedding_model}"
+        f"index: {store.location}: {len(catalog.articles)} articles, "
+        f"{sum(a.chunks for a in catalog.articles.values())} passages; "
+        f"model {settings.embedding_model}"
     )
     print(
         f"cold start: store + model + answerer {loaded - started:.1f} s, first search "
-        f"(loads passages, builds BM25) {first_search:.1f} s; {os.cpu_count()} CPUs, "
+        f"(loads the live articles) {first_search:.1f} s; {os.cpu_count()} CPUs, "
         f"torch threads {torch.get_num_threads()}"
     )
 
-    measured = questions(args.dataset, args.questions)
-    warm = questions(args.dataset, args.warmup, skip=args.questions)
+    measured = questions(args.dataset, args.questions, short=args.short)
+    warm = questions(args.dataset, args.warmup, skip=args.questions, short=args.short)
     for q in warm:
         model.encode([q])
         retriever.search(q, 10)
@@ -133,14 +139,14 @@ def main() -> None:
     )
 
     if args.breakdown:
-        breakdown(answerer, questions(args.dataset, args.breakdown), args.profile)
+        qs = questions(args.dataset, args.breakdown, short=args.short)
+        breakdown(answerer, qs, args.profile)
 
 
 def breakdown(answerer: answering.NewsAnswerer, qs: list[str], profile: bool) -> None:
     """Time each step of `answer` with wrappers (instance attributes and module globals)."""
     retriever = answerer.retriever
     store = retriever.store
-    corpus = retriever.corpus()
     spent: dict[str, float] = defaultdict(float)
 
     def wrap(label: str, fn: Callable) -> Callable:
@@ -154,10 +160,11 @@ def breakdown(answerer: answering.NewsAnswerer, qs: list[str], profile: bool) ->
         return timed
 
     patches = [
-        (retriever.embedder, "encode", "query embedding (encode)"),
-        (store, "nearest_ids", "Chroma query (dense, HNSW, ids only)"),
-        (retriever, "corpus", "index generation check (pointer read)"),
-        (corpus.bm25, "top", "BM25 top"),
+        (retriever.encoder, "encode", "query embedding (encode)"),
+        (store, "nearest", "Chroma query (dense, HNSW, ids only)"),
+        (store, "fetch", "Chroma get (texts and vectors of candidates)"),
+        (retriever, "catalog", "commit check (commit record read)"),
+        (retriever.lexical, "top", "BM25 top (tantivy)"),
         (hybrid, "parse_query", "question parsing (terms, kind, dates, outlets)"),
         (hybrid, "_group_and_cap", "near-duplicate grouping + cap"),
         (answering, "score_sentences", "sentence scoring"),
@@ -191,7 +198,7 @@ def breakdown(answerer: answering.NewsAnswerer, qs: list[str], profile: bool) ->
         print(f"  {label:<48} {seconds / len(qs) * 1000:>7.1f}  {seconds / total:>5.1%}")
     rest = total - sum(spent.values())
     print(
-        f"  {'everything else (exact subset search, fusion)':<48} {rest / len(qs) * 1000:>7.1f}  "
+        f"  {'everything else (fusion, caches)':<48} {rest / len(qs) * 1000:>7.1f}  "
         f"{rest / total:>5.1%}"
     )
     print(f"  {'total answer':<48} {total / len(qs) * 1000:>7.1f}")
