@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -199,14 +200,13 @@ class Retriever:
         """Stored rows (text, vector) of `ids`: recently shown ones from the cache."""
         missing = [pid for pid in ids if pid not in self._rows]
         if missing:
-            for pid, row in self.store.fetch(missing, vectors=True).items():
-                self._rows[pid] = row
+            self._rows.update(self.store.fetch(missing, vectors=True))
         found = {}
         for pid in ids:
-            row = self._rows.get(pid)
-            if row is not None:
+            cached = self._rows.get(pid)
+            if cached is not None:
                 self._rows.move_to_end(pid)
-                found[pid] = row
+                found[pid] = cached
         while len(self._rows) > self._cache_size:
             self._rows.popitem(last=False)
         return found
@@ -265,29 +265,36 @@ def _adjust_for_dates(
     return scores
 
 
-def _shingles(text: str) -> set[tuple[str, ...]]:
+@functools.lru_cache(maxsize=8192)  # the same passages come back question after question
+def _shingles(text: str) -> frozenset[tuple[str, ...]]:
     words = tokenize(text)
-    return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+    return frozenset(tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2)))
 
 
 def _group_and_cap(
     candidates: list[tuple[Passage, float]], k: int, p: RetrievalParams
 ) -> list[SearchHit]:
     """Fold near-duplicates into one hit, then keep at most `per_article` per article."""
-    groups: list[tuple[Passage, float, list[Passage], set]] = []
+    groups: list[tuple[Passage, float, list[Passage], frozenset]] = []
     for passage, score in candidates:
         shingles = _shingles(passage.text)
+        size = len(shingles)
         for leader, _, others, leader_shingles in groups:
-            union = len(shingles | leader_shingles) or 1
-            if (
-                leader.article_id != passage.article_id
-                and len(shingles & leader_shingles) / union >= p.duplicate_jaccard
-            ):
+            if leader.article_id == passage.article_id:
+                continue
+            other = len(leader_shingles)
+            # Jaccard is at most the ratio of the sizes: most pairs are ruled out unread.
+            if min(size, other) < p.duplicate_jaccard * max(size, other):
+                continue
+            shared = len(shingles & leader_shingles)
+            if shared / ((size + other - shared) or 1) >= p.duplicate_jaccard:
                 others.append(passage)
                 break
         else:
             groups.append((passage, score, [], shingles))
-    hits, overflow, per_article = [], [], {}
+    hits: list[SearchHit] = []
+    overflow: list[SearchHit] = []
+    per_article: dict[str, int] = {}
     for leader, score, others, _ in groups:
         seen = per_article.get(leader.article_id, 0)
         hit = SearchHit(passage=leader, score=score, also_in=tuple(others))
