@@ -214,6 +214,22 @@ class IndexStore:
                 "store running? Details are in the log"
             ) from exc
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A failed write (a full disk, the server gone) as one clear error: the committed
+        generation is untouched and the next run removes what this one wrote."""
+        try:
+            yield
+        except (IndexNotFoundError, IngestBusyError, StoreUnavailableError):
+            raise
+        except Exception as exc:
+            self._collections.clear()
+            logger.debug("cannot write the index at %s", self.location, exc_info=True)
+            raise StoreUnavailableError(
+                f"cannot write the index at {self.location} ({type(exc).__name__}: {exc}); "
+                "the previous index keeps serving"
+            ) from exc
+
     # -- reading ---------------------------------------------------------------------------
 
     def commit_metadata(self) -> dict[str, Any]:
@@ -403,7 +419,7 @@ class IndexStore:
         """Write the next generation (call under `ingest_lock`); visible only after `commit()`.
 
         Leftovers of an earlier run that did not commit are removed first."""
-        with self._reading():
+        with self._writing():
             transaction = Transaction(self)
         yield transaction
 
@@ -411,7 +427,7 @@ class IndexStore:
         """Store a run's result that changed nothing in the index."""
         meta = self.commit_metadata()
         meta["last_ingest"] = json.dumps(summary)
-        with self._reading():
+        with self._writing():
             self._commits().modify(metadata=meta)
 
 
@@ -460,6 +476,10 @@ class Transaction:
     def put(self, batch: list[tuple[ArticleRecord, list[Passage]]], vectors: np.ndarray) -> None:
         """Write article versions and their passages (`vectors` in the same order) at this
         generation. Passages first: a version whose record exists has all its passages."""
+        with self.store._writing():
+            self._put(batch, vectors)
+
+    def _put(self, batch: list[tuple[ArticleRecord, list[Passage]]], vectors: np.ndarray) -> None:
         records = [article.at(self.generation) for article, _ in batch]
         ids, documents, metadatas = [], [], []
         for record, (_, passages) in zip(records, batch, strict=True):
@@ -499,11 +519,12 @@ class Transaction:
     def retire(self, articles: Iterable[ArticleRecord]) -> None:
         """Mark these live versions removed as of this generation."""
         keys = [a.key for a in articles]
-        for i in range(0, len(keys), PAGE):
-            group = keys[i : i + PAGE]
-            self.store.articles_collection().update(
-                ids=group, metadatas=[{"removed": self.generation}] * len(group)
-            )
+        with self.store._writing():
+            for i in range(0, len(keys), PAGE):
+                group = keys[i : i + PAGE]
+                self.store.articles_collection().update(
+                    ids=group, metadatas=[{"removed": self.generation}] * len(group)
+                )
 
     def commit(self, summary: dict[str, Any]) -> None:
         """Make this generation the one readers see: one metadata write."""
@@ -513,7 +534,8 @@ class Transaction:
         if int(meta.get("committed", 0)) != self.base:
             raise IngestBusyError("another ingest committed meanwhile; this run is dropped")
         meta.update(committed=self.generation, last_ingest=json.dumps(summary))
-        self.store._commits().modify(metadata=meta)
+        with self.store._writing():
+            self.store._commits().modify(metadata=meta)
         self.committed = True
         with contextlib.suppress(Exception):
             self.store.drop_legacy()
