@@ -233,7 +233,10 @@ class IndexStore:
     # -- reading ---------------------------------------------------------------------------
 
     def commit_metadata(self) -> dict[str, Any]:
+        # Fetched afresh each time: a collection handle's metadata is a snapshot of when it
+        # was fetched, and the commit record is what other processes change.
         with self._reading():
+            self._collections.pop("commits", None)
             return dict(self._commits().metadata or {})
 
     def committed(self) -> int:
