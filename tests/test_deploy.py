@@ -212,3 +212,20 @@ def test_license_is_mit_and_declared():
     assert "Copyright (c) 2026 the newsbot authors" in text
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["license"] == "MIT"
+
+
+def test_the_compose_example_shares_one_chroma_and_gives_each_process_its_own_data():
+    yaml = pytest.importorskip("yaml")  # PyYAML comes with chromadb
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
+    services = compose["services"]
+    newsbots = {name: s for name, s in services.items() if s.get("image") == "newsbot"}
+    assert {"bot-1", "bot-2", "ingester"} <= set(newsbots)
+    assert services["chroma"]["image"].startswith("chromadb/chroma")
+    volumes = set()
+    for service in newsbots.values():
+        assert service["environment"]["NEWSBOT_CHROMA_HOST"] == "chroma"
+        (data,) = [v.split(":")[0] for v in service["volumes"] if v.endswith(":/data")]
+        volumes.add(data)
+    assert len(volumes) == len(newsbots)  # each keeps its own lexical index
+    ingest_commands = [s for s in newsbots.values() if "ingest" in str(s.get("entrypoint"))]
+    assert len(ingest_commands) == 1  # one ingester
