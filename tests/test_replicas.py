@@ -58,6 +58,20 @@ def test_readers_on_other_machines_serve_each_commit_within_seconds(chroma_serve
         assert "Traceback" not in reader.stderr()
 
 
+def wait_for_lease(port: int, process, timeout: float = 240) -> bool:
+    """Whether `process` came to hold an ingest lease in the server (read as Chroma has it)."""
+    import chromadb
+
+    client = chromadb.HttpClient(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        for collection in client.list_collections():
+            if collection.name.endswith("-lease") and collection.get(ids=["ingest"])["ids"]:
+                return True
+        time.sleep(0.2)
+    return False
+
+
 def test_one_ingester_at_a_time_across_machines(chroma_server, tmp_path):
     """Two ingests on two data directories (no shared lock file): the lease in the store
     lets one run; the other is refused with one clear line."""
@@ -82,12 +96,8 @@ def test_one_ingester_at_a_time_across_machines(chroma_server, tmp_path):
         text=True,
     )
     try:
-        deadline = time.monotonic() + 120
-        while True:  # wait until the first run holds the lease
-            second = newsbot("ingest", str(SEED), data_dir=tmp_path / "two", cwd=tmp_path, **server)
-            if second.returncode != 0 or first.poll() is not None:
-                break
-            assert time.monotonic() < deadline
+        assert wait_for_lease(port, first), "the first ingest never took the lease"
+        second = newsbot("ingest", str(SEED), data_dir=tmp_path / "two", cwd=tmp_path, **server)
         _, err = first.communicate(timeout=600)
     finally:
         if first.poll() is None:
