@@ -248,12 +248,6 @@ def test_a_full_disk_during_an_ingest_leaves_the_previous_index_serving(full_dis
     assert status["articles"] == 31
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="retrieval/store.py lets chromadb's InternalError ('database or disk is full') "
-    "escape the generation writes unwrapped, so the CLI prints a traceback; the store rewrite "
-    "is to raise StoreUnavailableError from them (docs/reliability.md)",
-)
 def test_a_full_disk_is_reported_in_one_line_without_a_traceback(full_disk_run):
     assert full_disk_run.ingest.returncode == 1
     assert "Traceback" not in full_disk_run.ingest.stderr
