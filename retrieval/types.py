@@ -30,47 +30,6 @@ class Passage:
     origin: str  # the source (path, URL, feed) the article came from: pruning works per origin
     attribution: str | None = None
 
-    def to_metadata(self) -> dict[str, str | int | float]:
-        """Chroma metadata: no None values, dates also as a number for range filters."""
-        meta: dict[str, str | int | float] = {
-            "article_id": self.article_id,
-            "title": self.title,
-            "source": self.source,
-            "chunk_index": self.chunk_index,
-            "start": self.start,
-            "end": self.end,
-            "content_hash": self.content_hash,
-            "text_hash": self.text_hash,
-            "origin": self.origin,
-        }
-        for key in ("published_at", "url", "author", "attribution"):
-            value = getattr(self, key)
-            if value:
-                meta[key] = value
-        if self.published_at:
-            meta["published_ts"] = iso_to_timestamp(self.published_at)
-        return meta
-
-    @classmethod
-    def from_record(cls, id: str, text: str, meta: dict) -> Passage:
-        return cls(
-            id=id,
-            text=text,
-            article_id=str(meta["article_id"]),
-            title=str(meta.get("title", "")),
-            source=str(meta.get("source", "")),
-            published_at=meta.get("published_at") or None,
-            url=meta.get("url") or None,
-            author=meta.get("author") or None,
-            chunk_index=int(meta.get("chunk_index", 0)),
-            start=int(meta.get("start", 0)),
-            end=int(meta.get("end", 0)),
-            content_hash=str(meta.get("content_hash", "")),
-            text_hash=str(meta.get("text_hash", "")),
-            origin=str(meta.get("origin", "")),
-            attribution=meta.get("attribution") or None,
-        )
-
 
 @dataclass(frozen=True)
 class SearchHit:

@@ -3,6 +3,7 @@ dates, per-article caps, duplicate folding, similarity. No model, no Chroma."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -11,7 +12,6 @@ import pytest
 
 from retrieval.answering import NewsAnswerer
 from retrieval.hybrid import RetrievalParams, Retriever
-from retrieval.lexical import BM25Index
 from retrieval.query import mentioned_outlets
 from tests.retrieval.fakes import MemoryStore, dated, passage
 
@@ -374,8 +374,7 @@ def test_idf_weighs_terms_against_the_current_index(fake_embedder):
     retriever = Retriever(store, fake_embedder)
     idf = retriever.idf()
     assert idf("zakharova") > idf("kabulov") == idf("doha") > idf("talks")
-    expected = BM25Index([f"{p.title}\n{p.source}\n{p.text}" for p in store.passages()])
-    assert idf("kabulov") == expected.idf("kabulov")
+    assert idf("kabulov") == pytest.approx(math.log(1 + (3 - 1 + 0.5) / (1 + 0.5)))
     store.put([passage("Kabulov again.", "a3"), passage("Kabulov once more.", "a4")])
     assert retriever.idf()("kabulov") < idf("kabulov")  # a new generation, new weights
 

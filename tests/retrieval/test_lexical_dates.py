@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 
 from retrieval.dates import parse_dates
-from retrieval.lexical import BM25Index, tokenize
+from retrieval.lexical import tokenize
 
 NOW = datetime(2021, 3, 20, 12, tzinfo=UTC)
 
@@ -14,17 +14,6 @@ def test_tokenize_drops_stopwords_and_possessives():
         "kabulov",
         "talks",
     ]
-
-
-def test_bm25_finds_rare_names_exactly():
-    docs = [
-        "The envoy spoke about peace talks in Doha.",
-        "Zakharova said the United States is invited.",
-        "Peace talks peace talks peace talks.",
-    ]
-    index = BM25Index(docs)
-    assert index.top(tokenize("What did Zakharova say?"), 3)[0][0] == 1
-    assert index.top(tokenize("unknownword"), 3) == []
 
 
 def test_since_a_yearless_date_means_its_last_occurrence():
