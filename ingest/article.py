@@ -26,6 +26,9 @@ class Article:
     attribution: str | None = None  # e.g. "Based on reporting by AFP, AP, ..."
     notes: tuple[str, ...] = field(default=())  # e.g. "page unreachable: used the feed summary"
     summary_only: bool = False  # a stand-in (a feed summary): never replaces a full text
+    # The date its feed entry gave (feeds only): an indexed entry whose feed date is unchanged
+    # is not fetched again. Not part of the content hash.
+    feed_date: str | None = None
 
     @property
     def content_hash(self) -> str:

@@ -24,7 +24,7 @@ from retrieval.types import ArticleRecord, Passage
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-SourceReader = Callable[[SourceSpec], SourceResult]
+SourceReader = Callable[..., SourceResult]  # (spec, *, known=article id -> feed date)
 PUT_BATCH = 2000  # passages per write to the store
 ENCODE_GROUP = 1024  # texts per encode call, cut from one global order (see encode_order)
 
@@ -35,6 +35,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    skipped: int = 0  # feed entries not fetched again: indexed, their feed date unchanged
     failed: list[SourceFailure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     embedded: int = 0  # texts sent to the model in this run
@@ -51,6 +52,7 @@ class IngestReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "removed": self.removed,
+            "skipped": self.skipped,
             "failed": [{"source": f.source, "reason": f.reason} for f in self.failed],
             "notes": list(self.notes),
             "embedded": self.embedded,
@@ -70,6 +72,7 @@ class ReadOutcome:
     notes: list[str] = field(default_factory=list)
     complete_origins: set[str] = field(default_factory=set)
     listed_origins: set[str] | None = None  # a sources file: origins not listed are gone
+    skipped: int = 0  # feed entries not fetched (indexed, feed date unchanged)
 
 
 @dataclass(frozen=True)
@@ -102,10 +105,11 @@ def run_ingest(
     clock = StageClock()
     with store.ingest_lock():
         clock.start("reading")
-        outcome = read_all(specs, read_source, progress)
+        indexed = {a.article_id: a for a in store.live_articles()}
+        known = {a.article_id: a.feed_date for a in indexed.values() if a.feed_date is not None}
+        outcome = read_all(specs, read_source, progress, known=known)
         if sources_file:
             outcome.listed_origins = {spec.origin for spec in specs}
-        indexed = {a.article_id: a for a in store.live_articles()}
         plan = plan_changes(
             outcome.articles,
             {a.article_id: (a.content_hash, a.origin) for a in indexed.values()},
@@ -125,15 +129,21 @@ def run_ingest(
 
 
 def read_all(
-    specs: list[SourceSpec], read_source: SourceReader, progress: Progress | None = None
+    specs: list[SourceSpec],
+    read_source: SourceReader,
+    progress: Progress | None = None,
+    *,
+    known: dict[str, str] | None = None,
 ) -> ReadOutcome:
-    """Read every source; one that fails, even unexpectedly, never stops the others."""
+    """Read every source; one that fails, even unexpectedly, never stops the others.
+
+    `known` (article id -> feed date of what is indexed) lets feeds skip unchanged entries."""
     outcome = ReadOutcome()
     note = progress or (lambda *_: None)
     note("sources", 0, len(specs))
     for done, spec in enumerate(specs, start=1):
         try:
-            result = read_source(spec)
+            result = read_source(spec, known=known or {})
         except Exception as exc:  # a bug in one reader must not cost the other sources
             logger.exception("reading %s failed", spec.location)
             outcome.failures.append(SourceFailure(spec.location, f"unexpected error: {exc}"))
@@ -141,6 +151,7 @@ def read_all(
             outcome.articles.extend(result.articles)
             outcome.failures.extend(result.failures)
             outcome.notes.extend(result.notes)
+            outcome.skipped += result.skipped
             # A feed lists only its latest entries: one that rolled off is not gone from the
             # news, so feeds never prune by entry (a feed dropped from the sources file does).
             if result.complete and spec.kind != "feed":
@@ -255,6 +266,7 @@ def article_record(article: Article, chunks: int) -> ArticleRecord:
         content_hash=article.content_hash,
         origin=article.origin,
         chunks=chunks,
+        feed_date=article.feed_date,
     )
 
 
@@ -277,11 +289,22 @@ def apply_plan(
         updated=len(plan.updated),
         unchanged=len(plan.unchanged),
         removed=len(plan.removed),
+        skipped=outcome.skipped,
         failed=list(outcome.failures),
         notes=list(outcome.notes),
         stages=clock.stages,
     )
     note = progress or (lambda *_: None)
+    # Unchanged articles whose feed now dates them differently (or that were indexed before
+    # feed dates were kept): remember the date, so the next run need not fetch them.
+    by_id = {a.id: a for a in outcome.articles}
+    stale_dates: dict[str, str] = {}
+    for unchanged_id in plan.unchanged:
+        feed_date = by_id[unchanged_id].feed_date
+        if feed_date is not None and indexed[unchanged_id].feed_date != feed_date:
+            stale_dates[indexed[unchanged_id].key] = feed_date
+    if stale_dates:
+        store.note_feed_dates(stale_dates)
     if not plan.changes_index:
         _finish(report, clock)
         store.record_ingest(report.to_dict())

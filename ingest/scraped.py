@@ -151,8 +151,10 @@ class Collected:
     articles: list[Article] = field(default_factory=list)
     failures: list[SourceFailure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    skipped: int = 0  # feed entries not fetched: indexed already, feed date unchanged
 
     def extend(self, other: Collected) -> None:
+        self.skipped += other.skipped
         self.articles.extend(other.articles)
         self.failures.extend(other.failures)
         self.notes.extend(other.notes)

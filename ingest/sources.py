@@ -19,6 +19,7 @@ pipeline prune articles the source no longer has).
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
@@ -72,6 +73,7 @@ class SourceResult:
     articles: list[Article] = field(default_factory=list)
     failures: list[SourceFailure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    skipped: int = 0  # feed entries not fetched again (indexed, feed date unchanged)
 
     @property
     def complete(self) -> bool:
@@ -168,21 +170,33 @@ def read_source(
     *,
     http: httpx.Client | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    known: Mapping[str, str] | None = None,
 ) -> SourceResult:
-    """Read one source. `http` is required for "url" and "feed" sources."""
+    """Read one source. `http` is required for "url" and "feed" sources. `known` (article id
+    -> the feed date it was indexed with) lets a feed skip entries it need not fetch again."""
     outlet = spec.outlet or spec.name or None
     if spec.kind == "path":
         collected = read_path(spec.location, outlet=outlet, origin=spec.origin, max_bytes=max_bytes)
     else:
         if http is None:
             raise ValueError(f"reading {spec.kind} sources needs an httpx.Client")
-        reader = read_feed if spec.kind == "feed" else read_url
-        collected = reader(
-            spec.location, http=http, outlet=outlet, origin=spec.origin, max_bytes=max_bytes
-        )
+        if spec.kind == "feed":
+            collected = read_feed(
+                spec.location,
+                http=http,
+                outlet=outlet,
+                origin=spec.origin,
+                max_bytes=max_bytes,
+                known=known,
+            )
+        else:
+            collected = read_url(
+                spec.location, http=http, outlet=outlet, origin=spec.origin, max_bytes=max_bytes
+            )
     return SourceResult(
         spec=spec,
         articles=collected.articles,
         failures=collected.failures,
         notes=collected.notes,
+        skipped=collected.skipped,
     )

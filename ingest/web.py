@@ -23,7 +23,7 @@ import logging
 import re
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -231,9 +231,11 @@ def read_feed(
     max_bytes: int = DEFAULT_MAX_BYTES,
     workers: int = MAX_WORKERS,
     max_entries: int = MAX_FEED_ENTRIES,
+    known: Mapping[str, str] | None = None,
 ) -> Collected:
     """The entries of an RSS or Atom feed (the first `max_entries`), each entry's page fetched
-    and extracted.
+    and extracted — except entries already indexed (`known`: article id -> feed date) whose
+    feed date did not change: a feed re-read every half hour lists mostly those.
 
     Entry pages are fetched by up to `workers` threads (at most 4); articles keep feed order.
     The outlet is the page's site name, else the feed's title, else `outlet`, else the host.
@@ -252,6 +254,7 @@ def read_feed(
         max_bytes=max_bytes,
         workers=workers,
         max_entries=max_entries,
+        known=known,
     )
 
 
@@ -265,6 +268,7 @@ def _read_feed_document(
     max_bytes: int,
     workers: int = MAX_WORKERS,
     max_entries: int = MAX_FEED_ENTRIES,
+    known: Mapping[str, str] | None = None,
 ) -> Collected:
     collected = Collected()
     if fetched.kind() is None and fetched.content_type not in XML_TYPES:
@@ -310,6 +314,11 @@ def _read_feed_document(
             f"{url}: malformed feed ({_describe(problem)}); read {len(entries)} entries anyway"
         )
     feed_title = _text(parsed.get("feed", {}).get("title"))
+    position_of = {id(entry): i for i, entry in enumerate(entries)}
+    if known:
+        fresh = [e for i, e in enumerate(entries) if not _indexed_unchanged(e, i, url, known)]
+        collected.skipped = len(entries) - len(fresh)
+        entries = fresh
 
     def read_entry(item: tuple[int, dict]) -> tuple[Article | SourceFailure, str | None]:
         index, entry = item
@@ -323,7 +332,7 @@ def _read_feed_document(
             max_bytes=max_bytes,
         )
 
-    indexed = list(enumerate(entries))
+    indexed = [(position_of[id(entry)], entry) for entry in entries]
     if workers > 1 and len(indexed) > 1:
         with ThreadPoolExecutor(max_workers=min(workers, MAX_WORKERS, len(indexed))) as pool:
             results = list(pool.map(read_entry, indexed))  # map keeps feed order
@@ -337,6 +346,23 @@ def _read_feed_document(
         if note:
             collected.notes.append(note)
     return collected
+
+
+def _entry_locator(entry: dict, index: int, feed_url: str) -> str:
+    """What identifies an entry's article: its link, else the feed and the entry's id."""
+    link = _text(entry.get("link"))
+    if link and not link.startswith(("http://", "https://")):
+        link = None
+    return link or f"{feed_url}#{_text(entry.get('id')) or index}"
+
+
+def _entry_date(entry: dict) -> str | None:
+    return normalize_date(entry.get("published_parsed") or entry.get("updated_parsed"))
+
+
+def _indexed_unchanged(entry: dict, index: int, feed_url: str, known: Mapping[str, str]) -> bool:
+    recorded = known.get(article_id(_entry_locator(entry, index, feed_url)))
+    return recorded is not None and recorded == (_entry_date(entry) or "")
 
 
 def _read_entry(
@@ -355,9 +381,9 @@ def _read_entry(
         link = None
     label = link or f"{feed_url} (entry {index})"
     title = _text(entry.get("title"))
-    entry_date = normalize_date(entry.get("published_parsed") or entry.get("updated_parsed"))
+    entry_date = _entry_date(entry)
     entry_author = _entry_author(entry)
-    locator = link or f"{feed_url}#{_text(entry.get('id')) or index}"
+    locator = _entry_locator(entry, index, feed_url)
     fallback = outlet or _host(link or feed_url)
 
     reason = "the entry has no link"
@@ -384,6 +410,7 @@ def _read_entry(
                 author=page.author or entry_author,
                 attribution=page.attribution,
                 notes=tuple(page_notes),
+                feed_date=entry_date or "",
             )
             return article, "; ".join(f"{label}: {note}" for note in page_notes) or None
 
@@ -404,6 +431,7 @@ def _read_entry(
         author=entry_author,
         notes=(note,),
         summary_only=True,
+        feed_date=entry_date or "",
     )
     return article, f"{label}: {note}"
 

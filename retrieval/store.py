@@ -426,6 +426,17 @@ class IndexStore:
             transaction = Transaction(self)
         yield transaction
 
+    def note_feed_dates(self, dates: dict[str, str]) -> None:
+        """Record the feed dates of live article versions (key -> date) in place: no reader
+        uses them, so this needs no new generation."""
+        keys = sorted(dates)
+        with self._writing():
+            for i in range(0, len(keys), PAGE):
+                group = keys[i : i + PAGE]
+                self.articles_collection().update(
+                    ids=group, metadatas=[{"feed_date": dates[k]} for k in group]
+                )
+
     def record_ingest(self, summary: dict[str, Any]) -> None:
         """Store a run's result that changed nothing in the index."""
         meta = self.commit_metadata()

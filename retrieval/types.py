@@ -143,6 +143,7 @@ class ArticleRecord:
     chunks: int
     added: int = 0
     removed: int = 0
+    feed_date: str | None = None  # what its feed entry said (feeds only), to skip refetching
 
     @property
     def key(self) -> str:
@@ -186,6 +187,8 @@ class ArticleRecord:
             value = getattr(self, key)
             if value:
                 meta[key] = value
+        if self.feed_date is not None:
+            meta["feed_date"] = self.feed_date
         if self.published_ts is not None:
             meta["published_ts"] = self.published_ts
         return meta
@@ -206,4 +209,5 @@ class ArticleRecord:
             chunks=int(meta.get("chunks", 0)),
             added=int(meta.get("added", 0)),
             removed=int(meta.get("removed", 0)),
+            feed_date=meta.get("feed_date"),
         )

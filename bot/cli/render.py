@@ -18,7 +18,8 @@ def render_report(report: IngestReport) -> str:
         took += f" ({', '.join(f'{stage} {s:.1f} s' for stage, s in report.stages.items())})"
     lines = [
         f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
-        f"removed {report.removed}, failed {len(report.failed)}",
+        f"removed {report.removed}, failed {len(report.failed)}"
+        + (f", skipped {report.skipped} feed entries already read" if report.skipped else ""),
         f"embedded {report.embedded} passages (reused {report.reused}) {took}",
     ]
     lines += [f"  failed: {f.source}: {f.reason}" for f in report.failed]

@@ -83,7 +83,7 @@ def test_feeds_never_prune_entries_that_rolled_off(store, embedder):
     feed = SourceSpec(name="wire", kind="feed", location="http://127.0.0.1:9/rss.xml")
     folder = SourceSpec(name="dir", kind="path", location="/news")
     article = Article(id="x", title="t", body="b", origin=feed.origin, source="s")
-    outcome = read_all([feed, folder], lambda spec: SourceResult(spec, articles=[article]))
+    outcome = read_all([feed, folder], lambda spec, known: SourceResult(spec, articles=[article]))
     assert outcome.complete_origins == {folder.origin}
 
 
@@ -177,3 +177,13 @@ def test_a_run_killed_at_any_write_leaves_the_previous_state_and_the_next_run_re
         assert (report.added, report.updated, report.removed) == (1, 1, 1), n
         assert report.embedded == 0, n  # every text here was embedded before
         assert state() == after, n
+
+
+def test_a_feed_read_again_fetches_only_what_it_has_not_indexed(ingest, store, web_server):
+    feed = f"{web_server}/feeds/rss.xml"
+    first = ingest(feed)
+    assert (first.added, first.skipped) == (2, 0)
+    again = ingest(feed)
+    assert (again.added, again.updated, again.skipped) == (0, 0, 2)  # no page fetched
+    assert again.to_dict()["skipped"] == 2
+    assert len(store.live_articles()) == 2

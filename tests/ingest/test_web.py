@@ -236,3 +236,19 @@ def test_feed_without_entries_is_complete_with_a_note(web_server: str, http: htt
     assert collected.articles == []
     assert collected.failures == []
     assert collected.notes == [f"{url}: the feed has no entries"]
+
+
+def test_a_feed_skips_entries_indexed_with_the_same_feed_date(
+    web_server: str, http: httpx.Client
+) -> None:
+    url = f"{web_server}/feeds/rss.xml"
+    first = read_feed(url, http=http, outlet="fallback")
+    doha, geneva = first.articles
+    assert doha.feed_date is not None
+    assert geneva.feed_date is not None
+    # Doha indexed with its feed date; Geneva with another (its feed entry was updated).
+    known = {doha.id: doha.feed_date, geneva.id: "2020-01-01T00:00:00+00:00"}
+    again = read_feed(url, http=http, outlet="fallback", known=known)
+    assert again.skipped == 1
+    assert [a.id for a in again.articles] == [geneva.id]
+    assert again.failures == []
