@@ -18,6 +18,7 @@ from ingest.netguard import guarded_client
 from ingest.pipeline import IngestReport, Progress, run_ingest
 from ingest.sources import SourceSpec, read_source
 from retrieval.answering import AnswerParams, NewsAnswerer
+from retrieval.article_cache import ArticleCache
 from retrieval.embedding import Encoder, LazyEmbedder, load_embedder
 from retrieval.hybrid import Retriever
 from retrieval.llm import LLMComposer, build_chat_model
@@ -41,17 +42,16 @@ def open_store(settings: Settings) -> IndexStore:
         if settings.chroma_host
         else str((settings.data_dir / "chroma").resolve())
     )
+    name = index_name(
+        settings.embedding_model, settings.chunk_tokens, settings.chunk_overlap, CHUNKING_SCHEME
+    )
     return IndexStore(
         client,
-        index_name(
-            settings.embedding_model,
-            settings.chunk_tokens,
-            settings.chunk_overlap,
-            CHUNKING_SCHEME,
-        ),
+        name,
         lock_dir=settings.data_dir,
         location=location,
         shared=bool(settings.chroma_host),
+        article_cache=ArticleCache(settings.data_dir / "articles" / f"{name}.sqlite"),
         hnsw=HnswParams(
             settings.hnsw_max_neighbors, settings.hnsw_ef_construction, settings.hnsw_ef_search
         ),

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.article_cache import ArticleCache
 from retrieval.errors import IndexNotFoundError, IngestBusyError, StoreUnavailableError
 from retrieval.types import ArticleRecord, Passage
 
@@ -168,6 +169,7 @@ class IndexStore:
         hnsw: HnswParams | None = None,
         shared: bool = False,
         lease_seconds: float = 60.0,
+        article_cache: ArticleCache | None = None,
     ):
         self.client = client
         self.name = name
@@ -178,6 +180,8 @@ class IndexStore:
         self._lock_path = Path(lock_dir) / f"{name}.lock"
         self._collections: dict[str, Any] = {}
         self._lease: Lease | None = None
+        # A local copy of the article records (None: read them from Chroma every time).
+        self.article_cache = article_cache
 
     # -- collections -----------------------------------------------------------------------
 
@@ -243,6 +247,11 @@ class IndexStore:
         """The generation readers see; 0 before the first ingest that changed anything."""
         return int(self.commit_metadata().get("committed", 0))
 
+    def identity(self) -> str:
+        """Which index this is (made by its first commit): local caches of it (articles,
+        lexical) are of this index, not of an earlier one that reached the same generation."""
+        return str(self.commit_metadata().get("identity", ""))
+
     def exists(self) -> bool:
         return self.committed() > 0
 
@@ -262,6 +271,13 @@ class IndexStore:
         generation = self.committed() if generation is None else generation
         if not generation:
             return []
+        if self.article_cache is not None:
+            return self.article_cache.live(
+                generation,
+                self.identity(),
+                changes=self.article_changes,
+                everything=lambda upto: self._article_records(live_at(upto)),
+            )
         return self._article_records(live_at(generation))
 
     def article_changes(self, since: int, upto: int) -> list[ArticleRecord]:
@@ -548,6 +564,7 @@ class Transaction:
         if int(meta.get("committed", 0)) != self.base:
             raise IngestBusyError("another ingest committed meanwhile; this run is dropped")
         meta.update(committed=self.generation, last_ingest=json.dumps(summary))
+        meta.setdefault("identity", secrets.token_hex(8))
         with self.store._writing():
             self.store._commits().modify(metadata=meta)
         self.committed = True

@@ -76,7 +76,7 @@ class TextIndex:
             self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         else:
             self.index = tantivy.Index(self.schema)
-        self._memory_synced = 0
+        self._memory_mark: dict = {}
         self._lock = threading.Lock()
 
     # -- what it reflects ------------------------------------------------------------------
@@ -84,22 +84,29 @@ class TextIndex:
     def _marker(self) -> Path | None:
         return self.path / "synced.json" if self.path else None
 
-    def synced(self) -> int:
+    def synced(self, identity: str | None = None) -> int:
+        """The generation this index reflects (0 when it is of another index than
+        `identity`, when given)."""
         marker = self._marker()
         if marker is None:
-            return self._memory_synced
-        try:
-            return int(json.loads(marker.read_text())["generation"])
-        except (OSError, ValueError, KeyError):
+            mark = self._memory_mark
+        else:
+            try:
+                mark = json.loads(marker.read_text())
+            except (OSError, ValueError):
+                return 0
+        if identity is not None and mark.get("identity", "") != identity:
             return 0
+        return int(mark.get("generation", 0))
 
-    def _mark(self, generation: int) -> None:
+    def _mark(self, generation: int, identity: str = "") -> None:
+        mark = {"generation": generation, "identity": identity}
         marker = self._marker()
         if marker is None:
-            self._memory_synced = generation
+            self._memory_mark = mark
             return
         tmp = marker.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"generation": generation}))
+        tmp.write_text(json.dumps(mark))
         tmp.replace(marker)  # atomic: a reader sees the old marker or the new one
 
     # -- writing ---------------------------------------------------------------------------
@@ -109,6 +116,7 @@ class TextIndex:
         generation: int,
         retired_keys: Iterable[str],
         rows: Iterable[tuple[str, str, str, float | None, str]],
+        identity: str = "",
     ) -> bool:
         """Delete the rows of `retired_keys` (and of any version being rewritten), add
         `rows` (pid, version key, source, timestamp, text), and mark `generation` synced.
@@ -132,7 +140,7 @@ class TextIndex:
                 writer.add_document(doc)
             writer.commit()
             writer.wait_merging_threads()
-            self._mark(generation)
+            self._mark(generation, identity)
         self.index.reload()
         return True
 
@@ -149,7 +157,10 @@ class TextIndex:
     def catch_up(self, store: IndexStore, generation: int) -> None:
         """Bring the index to the store's `generation` by applying the commits it has not
         seen: the articles they added or retired, not the archive."""
-        synced = self.synced()
+        identity = store.identity()
+        synced = self.synced(identity)
+        if synced == 0 and self.size():  # of another index (rebuilt, or a new server)
+            self.reset()
         if synced == generation:
             self.reload()
             return
@@ -169,7 +180,7 @@ class TextIndex:
             (p.id, passage_key(p.id), p.source, _timestamp(p.published_at), document_text(p))
             for p in store.passages_of(live)
         )
-        self.apply(generation, retired, rows)
+        self.apply(generation, retired, rows, identity)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -129,6 +129,9 @@ class MemoryStore:
     def committed(self) -> int:
         return self._generation
 
+    def identity(self) -> str:
+        return "memory"
+
     def live_articles(self, generation: int | None = None) -> list[ArticleRecord]:
         generation = self._generation if generation is None else generation
         return [r for r in self._records.values() if r.visible_at(generation)]
