@@ -122,8 +122,15 @@ class Runtime:
         """Extractive by default; an LLM composer writes the answer when NEWSBOT_LLM_MODEL is
         set (the extractive answer stays the fallback)."""
         return NewsAnswerer(
-            self.retriever, composer=self.composer, params=answer_params(self.settings)
+            self.retriever,
+            composer=self.composer,
+            params=answer_params(self.settings),
+            index_updated=self.index_updated,
         )
+
+    def index_updated(self) -> str | None:
+        """When the last ingest into the index finished (ISO 8601), None before any."""
+        return (self.store.last_ingest() or {}).get("finished_at") or None
 
     @cached_property
     def composer(self) -> LLMComposer | None:

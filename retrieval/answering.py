@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from retrieval.errors import BadQuestionError
 from retrieval.extractive import compose, score_sentences, select
 from retrieval.hybrid import Retriever
+from retrieval.presenting import present
 from retrieval.query import Query
 from retrieval.types import Answer, SearchHit
 
@@ -93,10 +94,12 @@ class NewsAnswerer:
         *,
         composer: Composer | None = None,
         params: AnswerParams | None = None,
+        index_updated: Callable[[], str | None] = lambda: None,
     ):
         self.retriever = retriever
         self.composer = composer
         self.params = params or AnswerParams()
+        self.index_updated = index_updated  # when the index last finished an ingest (ISO)
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         p = self.params
@@ -115,13 +118,18 @@ class NewsAnswerer:
         )
         chosen = select(sentences, hits, max_sentences=p.max_sentences)
         if not self.answerable(hits, chosen):
-            return Answer(question=question, text=DECLINE, answered=False)
+            return self.present(Answer(question=question, text=DECLINE, answered=False), query, [])
         if self.composer is not None:
             written = self.composer.compose(question, hits, history)
             if written is not None and written.answered:
-                return written
+                return self.present(written, query, hits)
         text, citations = compose(hits, chosen)
-        return Answer(question=question, text=text, answered=True, citations=tuple(citations))
+        answer = Answer(question=question, text=text, answered=True, citations=tuple(citations))
+        return self.present(answer, query, hits)
+
+    def present(self, answer: Answer, query: Query, hits: list[SearchHit]) -> Answer:
+        """Latest state first, disputes side by side, every outlet credited, freshness."""
+        return present(answer, hits, query, index_updated=self.index_updated())
 
     def answerable(self, hits: list[SearchHit], chosen) -> bool:
         if not hits or not chosen:

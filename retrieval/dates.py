@@ -126,3 +126,19 @@ def _to_date(match: re.Match, now: datetime) -> datetime | None:
     if not year_given and value > now:
         value = value.replace(year=year - 1)
     return value
+
+
+def find_days(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """Days of the calendar written in `text` ("March 10", "10 March 2026", "2026-03-10"), as
+    written and as (month, day): the same day however it is written, the year aside."""
+    days = []
+    for match in _DATE.finditer(text):
+        groups = match.groupdict()
+        if groups["y3"]:
+            month, day = int(groups["m3"]), int(groups["d3"])
+        else:
+            month = MONTHS[(groups["m1"] or groups["m2"]).lower().rstrip(".")]
+            day = int(groups["d1"] or groups["d2"])
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            days.append((match.group().strip(), (month, day)))
+    return days

@@ -39,6 +39,12 @@ Rules:
 - End every sentence with the marker of the passage that supports it, like [1], or [1][3] \
 when several do. A sentence without a marker will be deleted.
 - Cite only the numbers of the passages shown.
+- When passages from different outlets give different figures, dates or names for the same \
+thing, do not pick one: say that reports differ and give each version with its outlet and \
+marker in one sentence, like "34 observers according to Delta Times [2]; 28 according to the \
+Harbor Gazette [1]".
+- When a later passage changes what an earlier one said (invited, then withdrew; scheduled, \
+then postponed), lead with the latest, giving its date, then mention the earlier one.
 - If the passages do not answer the question, reply with exactly: {CANNOT_ANSWER_PHRASE}"""
 
 

@@ -25,6 +25,13 @@ _KINDS = {  # cue -> the kind of answer; the first cue the question holds wins
     "how many": "number",
     "how much": "number",
 }
+# A question about the present state ("Is X still invited?", "Who leads now?"): answers lead
+# with the newest report.
+_CURRENT = re.compile(
+    r"\b(?:now|still|currently|presently|at\s+present|at\s+the\s+moment|any\s*more|"
+    r"any\s+longer|as\s+of\s+(?:today|now)|these\s+days)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class Query:
     outlets: tuple[str, ...]  # outlets of the index it names
     context: str = ""  # earlier questions a follow-up leans on
     context_terms: tuple[str, ...] = field(default=())
+    current: bool = False  # asks about now ("still", "currently"): the newest report leads
 
     @property
     def search_text(self) -> str:
@@ -61,8 +69,14 @@ def parse_query(
         kind=answer_kind(text),
         dates=parse_dates(text, now),
         outlets=tuple(mentioned_outlets(text, outlets)),
+        current=asks_current(text),
     )
     return query.with_context(context) if context else query
+
+
+def asks_current(question: str) -> bool:
+    """Whether the question asks about the present state: "now", "still", "currently"."""
+    return bool(_CURRENT.search(question))
 
 
 def answer_kind(question: str) -> str | None:

@@ -64,6 +64,40 @@ def published_day(value: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class Carrier:
+    """Another outlet's copy of a cited passage (the same wire text under its own headline)."""
+
+    source: str
+    title: str
+    url: str | None
+    published_at: str | None
+
+    @classmethod
+    def of(cls, passage: Passage) -> Carrier:
+        return cls(passage.source, passage.title, passage.url, passage.published_at)
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "title": self.title,
+            "url": self.url,
+            "published_at": self.published_at,
+        }
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How new the news behind an answer is: the newest cited article (copies included) and
+    when the index last finished an ingest; ISO 8601 strings, None when unknown."""
+
+    newest_cited: str | None = None
+    index_updated: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"newest_cited": self.newest_cited, "index_updated": self.index_updated}
+
+
+@dataclass(frozen=True)
 class Citation:
     """Where one `[n]` in an answer points: the article and the sentence quoted from it."""
 
@@ -75,6 +109,7 @@ class Citation:
     quote: str
     article_id: str
     also_in: tuple[str, ...] = ()  # other outlets that carried the same passage
+    carriers: tuple[Carrier, ...] = ()  # their copies: outlet, headline, link, date
 
     @classmethod
     def quoting(
@@ -101,12 +136,14 @@ class Answer:
     text: str
     answered: bool
     citations: tuple[Citation, ...] = ()
+    freshness: Freshness | None = None
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
             "answer": self.text,
             "answered": self.answered,
+            "freshness": (self.freshness or Freshness()).to_dict(),
             "citations": [
                 {
                     "n": c.n,
@@ -116,6 +153,7 @@ class Answer:
                     "url": c.url,
                     "quote": c.quote,
                     "article_id": c.article_id,
+                    "also_in": [carrier.to_dict() for carrier in c.carriers],
                 }
                 for c in self.citations
             ],

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from bot.cli.exits import Exit, UsageError
 from bot.cli.render import render_answer, render_hits
@@ -65,7 +66,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> Exit:
     if args.question == "-":
         return _each_line(lambda line: answerer.answer(line).to_dict(), "question")
     answer = answerer.answer(args.question)
-    print(json.dumps(answer.to_dict(), ensure_ascii=False) if args.json else render_answer(answer))
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        print(render_answer(answer, now=datetime.now(UTC)))
     return Exit.OK
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from bot.freshness import freshness_line
 from ingest.pipeline import IngestReport
+from retrieval.disputes import join_names
 from retrieval.status import IndexStatus
 from retrieval.types import Answer, published_day
 
@@ -67,14 +71,25 @@ def render_hits(result: dict) -> str:
     return "\n".join(blocks)
 
 
-def render_answer(answer: Answer) -> str:
+def render_answer(answer: Answer, now: datetime | None = None) -> str:
+    """The answer, its sources (each naming every outlet that carried it, each copy's link
+    below) and, with `now`, how fresh the news is."""
     lines = [answer.text]
     if answer.citations:
         lines.append("")
     for c in answer.citations:
-        also = f" (also: {', '.join(c.also_in)})" if c.also_in else ""
-        lines.append(f"[{c.n}] {c.title} — {c.source}{also}, {day(c.published_at)}")
+        others = [carrier.source for carrier in c.carriers] or list(c.also_in)
+        outlets = f"carried by {join_names([c.source, *others])}" if others else c.source
+        lines.append(f"[{c.n}] {c.title} — {outlets}, {day(c.published_at)}")
         if c.url:
             lines.append(f"    {c.url}")
+        for carrier in c.carriers:
+            lines.append(
+                f"    also {carrier.source}: {carrier.title}, {day(carrier.published_at)}"
+                + (f" {carrier.url}" if carrier.url else "")
+            )
         lines.append(f"    “{c.quote}”")
+    footer = freshness_line(answer.freshness, now) if now is not None else ""
+    if footer:
+        lines += ["", footer]
     return "\n".join(lines)

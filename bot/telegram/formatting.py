@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape, unescape
 
 from telegram.constants import MessageLimit
 
+from bot.freshness import freshness_line
 from ingest.pipeline import IngestReport
+from retrieval.disputes import join_names
 from retrieval.types import Answer, Citation, published_day
 
 MAX_LEN = MessageLimit.MAX_TEXT_LENGTH
@@ -63,63 +66,96 @@ def citation_line(citation: Citation, *, quote_chars: int = 0) -> str:
     title = escape(citation.title.strip() or "Untitled")
     if citation.url and re.match(r"https?://", citation.url, flags=re.IGNORECASE):
         title = f'<a href="{escape(citation.url, quote=True)}">{title}</a>'
-    details = [escape(part) for part in (citation.source, _date(citation.published_at)) if part]
+    details = [
+        escape(part) for part in (outlets_of(citation), _date(citation.published_at)) if part
+    ]
     line = f"[{citation.n}] {title}" + (f" — {', '.join(details)}" if details else "")
-    if citation.also_in:
-        line += f" (also in {escape(', '.join(citation.also_in))})"
     if quote_chars and citation.quote.strip():
         line += f"\n<blockquote>{escape(shorten(citation.quote, quote_chars))}</blockquote>"
     return line
 
 
-def sources_block(citations: tuple[Citation, ...], *, quote_chars: int = 0) -> str:
+def outlets_of(citation: Citation) -> str:
+    """The citation's outlet, or every outlet that carried the passage, once:
+    "carried by Harbor Gazette, Plains Courier and Delta Times"."""
+    others = [c.source for c in citation.carriers] or list(citation.also_in)
+    names = list(dict.fromkeys([citation.source, *others] if citation.source else others))
+    if len(names) <= 1:
+        return citation.source
+    return f"carried by {join_names(names)}"
+
+
+def sources_block(
+    citations: tuple[Citation, ...], *, quote_chars: int = 0, footer: str = ""
+) -> str:
     lines = ["<b>Sources</b>"] + [citation_line(c, quote_chars=quote_chars) for c in citations]
+    if footer:
+        lines.append(f"<i>{escape(footer)}</i>")
     return "\n".join(lines)
 
 
-def render_answer(answer: Answer, *, limit: int = MAX_LEN) -> RenderedAnswer:
+def footer_for(answer: Answer, now: datetime | None) -> str:
+    """The freshness footer ("newest source 2 days old; news read 10 min ago"); "" without
+    a clock."""
+    return freshness_line(answer.freshness, now) if now is not None else ""
+
+
+def render_answer(
+    answer: Answer, *, limit: int = MAX_LEN, now: datetime | None = None
+) -> RenderedAnswer:
     """The answer as messages: one when answer and sources fit, else the answer split at safe
-    boundaries followed by the source list on its own."""
+    boundaries followed by the source list on its own. With `now`, the source list ends with
+    how fresh the news is."""
     body = answer_body(answer)
     if not answer.answered or not answer.citations:
         return RenderedAnswer(split_html(body, limit), answer_in_last=False, has_sources=False)
-    together = f"{body}\n\n{sources_block(answer.citations)}"
+    footer = footer_for(answer, now)
+    together = f"{body}\n\n{sources_block(answer.citations, footer=footer)}"
     if tg_len(together) <= limit:
         return RenderedAnswer([together], answer_in_last=True, has_sources=True)
     return RenderedAnswer(
-        [*split_html(body, limit), sources_message(answer, answer_in_last=False, limit=limit)],
+        [
+            *split_html(body, limit),
+            sources_message(answer, answer_in_last=False, limit=limit, now=now),
+        ],
         answer_in_last=False,
         has_sources=True,
     )
 
 
 def sources_message(
-    answer: Answer, *, answer_in_last: bool, quotes: bool = False, limit: int = MAX_LEN
+    answer: Answer,
+    *,
+    answer_in_last: bool,
+    quotes: bool = False,
+    limit: int = MAX_LEN,
+    now: datetime | None = None,
 ) -> str:
     """The message that carries the source list: collapsed, or with the quoted sentences
     revealed (what the "Sources" button edits the message into). Always one message: quotes
     are shortened, then dropped, then the answer text is shortened until it fits."""
     body = answer_body(answer) if answer_in_last else ""
+    footer = footer_for(answer, now)
     for budget in QUOTE_BUDGETS if quotes else (0,):
-        block = sources_block(answer.citations, quote_chars=budget)
+        block = sources_block(answer.citations, quote_chars=budget, footer=footer)
         text = f"{body}\n\n{block}" if body else block
         if tg_len(text) <= limit:
             return text
-    block = sources_block(answer.citations)
+    block = sources_block(answer.citations, footer=footer)
     room = limit - tg_len(block) - 2
     if body and room > 20:
         return f"{escape(shorten(answer.text.strip(), room // 2))}\n\n{block}"
     return split_html(block, limit)[0]
 
 
-def inline_message(answer: Answer, *, limit: int = MAX_LEN) -> str:
+def inline_message(answer: Answer, *, limit: int = MAX_LEN, now: datetime | None = None) -> str:
     """Answer and sources in one message, for an inline result (which cannot be split)."""
-    rendered = render_answer(answer, limit=limit)
+    rendered = render_answer(answer, limit=limit, now=now)
     if len(rendered.messages) == 1:
         return rendered.messages[0]
     if not answer.citations:
         return escape(shorten(answer.text, limit // 2))
-    return sources_message(answer, answer_in_last=True, limit=limit)
+    return sources_message(answer, answer_in_last=True, limit=limit, now=now)
 
 
 def decline_html(text: str) -> str:

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import uuid
 from contextlib import nullcontext
+from datetime import UTC, datetime
 
 from telegram import (
     InlineQueryResultArticle,
@@ -97,7 +98,7 @@ async def ask(
         await reply(message, user_message_for(error))
         return
     state.metrics.answer(answer.answered)
-    rendered = formatting.render_answer(answer)
+    rendered = formatting.render_answer(answer, now=datetime.now(UTC))
     markup = None
     if rendered.has_sources:
         answer_key = state.answers.put(answer, answer_in_last=rendered.answer_in_last)
@@ -159,7 +160,7 @@ async def on_sources_button(update: Update, context: BotContext) -> None:
     reveal = action == "src"
     await query.answer()
     text = formatting.sources_message(
-        shown.answer, answer_in_last=shown.answer_in_last, quotes=reveal
+        shown.answer, answer_in_last=shown.answer_in_last, quotes=reveal, now=datetime.now(UTC)
     )
     try:
         await query.edit_message_text(
@@ -214,7 +215,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
         title=formatting.shorten(question, 64),
         description=formatting.shorten(answer.text, 120),
         input_message_content=InputTextMessageContent(
-            formatting.inline_message(answer),
+            formatting.inline_message(answer, now=datetime.now(UTC)),
             parse_mode=ParseMode.HTML,
             link_preview_options=NO_PREVIEW,
         ),

@@ -128,7 +128,9 @@ def test_cli_ask_json_and_stdin(env):
     result = newsbot("ask", "Who is invited to Moscow?", "--json", env=env)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert set(payload) == {"question", "answer", "answered", "citations"}
+    assert set(payload) == {"question", "answer", "answered", "freshness", "citations"}
+    assert set(payload["freshness"]) == {"newest_cited", "index_updated"}
+    assert payload["freshness"]["index_updated"]  # the ingest the fixture ran
     assert payload["answered"] is True
     citation = payload["citations"][0]
     assert set(citation) == {
@@ -139,7 +141,9 @@ def test_cli_ask_json_and_stdin(env):
         "url",
         "quote",
         "article_id",
+        "also_in",
     }
+    assert citation["also_in"] == []  # one outlet carried it
     assert citation["title"] == SEED_TITLE
 
     lines = newsbot(
