@@ -60,8 +60,10 @@ def _timestamp(value: str | None) -> float | None:
         return None
 
 
-def long_day(value: str) -> str:
+def long_day(value: str | None) -> str:
     """ "2026-03-13T18:20:00Z" -> "13 March 2026" (the day as its outlet dated it)."""
+    if not value:
+        return "undated"
     day = parse_published(value)
     return f"{day.day} {day:%B %Y}"
 
@@ -133,7 +135,7 @@ def latest_first(answer: Answer, hits: Sequence[SearchHit], query: Query) -> Ans
     units = answer_units(answer.text)
 
     def when(unit: tuple[str, tuple[int, ...]]) -> float | None:
-        times = [dated[n] for n in unit[1] if dated.get(n) is not None]
+        times = [t for n in unit[1] if (t := dated.get(n)) is not None]
         return max(times) if times else None
 
     earliest = min((t for t in map(when, units) if t is not None), default=None)
@@ -161,7 +163,7 @@ def latest_first(answer: Answer, hits: Sequence[SearchHit], query: Query) -> Ans
     same = [u for u in rest if lead_n in u[1]]
     others = sorted(
         (u for u in rest if lead_n not in u[1]),
-        key=lambda u: -(when(u) if when(u) is not None else float("-inf")),
+        key=lambda u: -(w if (w := when(u)) is not None else float("-inf")),
     )
     lead_citation = next(c for c in citations if c.n == lead_n)
     parts = [f"Latest, {long_day(lead_citation.published_at)}: {lead_text} [{lead_n}]"]

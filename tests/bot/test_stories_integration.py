@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.botapi_server import FakeBotApi
-from tests.bot.e2e import NEWSBOT, SEED, BotProcess, clean_env
+from devkit.bot_process import NEWSBOT, SEED, BotProcess, clean_env
+from devkit.botapi_server import FakeBotApi
 from tests.conftest import ROOT, SHARED
 
 pytestmark = pytest.mark.integration

@@ -10,8 +10,8 @@ import pytest
 from bot.cli.render import render_answer as render_text
 from bot.freshness import age, freshness_line
 from bot.telegram.formatting import inline_message, render_answer, sources_message
+from devkit import telegram_html
 from retrieval.types import Answer, Carrier, Citation, Freshness
-from tests.bot import telegram_html
 
 NOW = datetime(2026, 3, 24, 12, 0, tzinfo=UTC)
 WIRE = "A ceasefire monitoring mission will deploy along the Serra Valley front line."
