@@ -13,7 +13,8 @@ Tests enqueue updates (users' messages with the entities Telegram would attach, 
 posts, button presses, inline queries). In webhook mode the same helpers POST the update to
 the bot's webhook with the secret header instead. Every call is recorded; `wait_for` blocks
 until a condition over the recorded calls holds. `fail(method, ...)` injects error replies:
-429 with retry_after, 400, 5xx, or a dropped connection.
+429 with retry_after, 400, 5xx, or a dropped connection; `outage(seconds, ...)` fails every
+call for a while (Telegram down: 5xx, or connections dropped).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class FakeBotApi:
         self._chats: dict[int, dict] = {}
         self.messages: dict[tuple[int, int], dict] = {}  # every message, by (chat, id)
         self.failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self.outages: list[tuple[float, float, Failure]] = []  # (start, end) monotonic
         self.webhook: dict | None = None
         self.commands: dict[str, list[dict]] = {}
         self._stopping = False
@@ -303,6 +305,23 @@ class FakeBotApi:
                 Failure(0 if drop else status, description, retry_after, drop)
             )
 
+    def outage(
+        self,
+        seconds: float,
+        status: int = 502,
+        description: str = "Bad Gateway",
+        *,
+        drop: bool = False,
+    ) -> tuple[float, float]:
+        """Every call fails like this for `seconds`, from now or from the end of the outage
+        already planned; returns its (start, end) in `time.monotonic()` time. Updates sent
+        meanwhile wait, as Telegram keeps them."""
+        with self._cond:
+            start = max([time.monotonic(), *(end for _, end, _ in self.outages)])
+            failure = Failure(0 if drop else status, description, None, drop)
+            self.outages.append((start, start + seconds, failure))
+        return start, start + seconds
+
     # -- looking at what the bot did -------------------------------------------------------
 
     def calls_to(self, method: str, *, ok_only: bool = True, **match) -> list[Call]:
@@ -359,8 +378,10 @@ class FakeBotApi:
                 call.status = 401
                 return 401, _error(401, "Unauthorized")
             queue = self.failures.get(name)
-            if queue:
+            failure = next((f for start, end, f in self.outages if start <= call.at < end), None)
+            if failure is None and queue:
                 failure = queue.popleft()
+            if failure is not None:
                 call.status = failure.status
                 if failure.drop:
                     return None

@@ -191,3 +191,38 @@ def chroma_server(tmp_path):
     if process.poll() is None:
         process.terminate()
         process.wait(30)
+
+
+class ChromaServer:
+    """A `chroma run` that a test can kill (SIGKILL) and start again on the same port and
+    data path: the store going away under a running newsbot and coming back."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.port = free_port()
+        self.process = start_chroma(path, self.port)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The settings that point newsbot at it."""
+        return {"NEWSBOT_CHROMA_HOST": "127.0.0.1", "NEWSBOT_CHROMA_PORT": str(self.port)}
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(30)
+
+    def restart(self) -> None:
+        self.process = start_chroma(self.path, self.port)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+@pytest.fixture
+def restartable_chroma(tmp_path):
+    """A ChromaServer on loopback, stopped at the end of the test."""
+    server = ChromaServer(tmp_path / "chroma-server")
+    yield server
+    server.stop()

@@ -19,43 +19,9 @@ from pathlib import Path
 import pytest
 
 from devkit.bot_process import NEWSBOT, SEED, SEED_TITLE, clean_env, newsbot
-from tests.conftest import free_port, start_chroma
 
 pytestmark = pytest.mark.integration
 MOSCOW = "Who is invited to Moscow?"
-
-
-class ChromaServer:
-    """A `chroma run` that a test can kill (SIGKILL) and start again on the same port and
-    data path."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.port = free_port()
-        self.process = start_chroma(path, self.port)
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {"NEWSBOT_CHROMA_HOST": "127.0.0.1", "NEWSBOT_CHROMA_PORT": str(self.port)}
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(30)
-
-    def restart(self) -> None:
-        self.process = start_chroma(self.path, self.port)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(30)
-
-
-@pytest.fixture
-def chroma(tmp_path):
-    server = ChromaServer(tmp_path / "chroma-server")
-    yield server
-    server.stop()
 
 
 class LineProcess:
@@ -112,7 +78,10 @@ class LineProcess:
         return self.stderr_path.read_text()
 
 
-def test_ask_and_search_lines_say_the_store_is_down_then_answers_resume(chroma, tmp_path):
+def test_ask_and_search_lines_say_the_store_is_down_then_answers_resume(
+    restartable_chroma, tmp_path
+):
+    chroma = restartable_chroma
     data = tmp_path / "data"
     done = newsbot("ingest", str(SEED), data_dir=data, cwd=tmp_path, **chroma.env)
     assert done.returncode == 0, done.stderr

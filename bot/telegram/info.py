@@ -22,8 +22,8 @@ async def start(update: Update, context: BotContext) -> None:
         return
     try:
         status = await asyncio.to_thread(context.service.status)
-    except NewsbotError:
-        logger.warning("index status unavailable", exc_info=True)
+    except NewsbotError as error:  # expected: its message says what failed, no traceback
+        logger.warning("index status unavailable: %s", error)
         status = None
     html = formatting.start_html(status, bot_username=context.bot.username)
     await reply(message, html)

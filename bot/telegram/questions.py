@@ -94,7 +94,7 @@ async def ask(
                 answer = await asyncio.to_thread(service.answer, question, history)
     except NewsbotError as error:
         state.metrics.failure(error)
-        logger.warning("could not answer: %s", type(error).__name__, exc_info=True)
+        logger.warning("could not answer: %s: %s", type(error).__name__, error)
         await reply(message, user_message_for(error))
         return
     state.metrics.answer(answer.answered)
@@ -206,7 +206,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
             answer = await asyncio.to_thread(service.answer, question, [])
     except NewsbotError as error:
         metrics.failure(error, via="inline")
-        logger.warning("could not answer inline: %s", type(error).__name__, exc_info=True)
+        logger.warning("could not answer inline: %s: %s", type(error).__name__, error)
         await query.answer([], cache_time=0)
         return
     metrics.answer(answer.answered, via="inline")
