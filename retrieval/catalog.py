@@ -71,6 +71,12 @@ class Catalog:
                 del self._timestamps[i]
         self._outlets = None
 
+    def copy(self) -> Catalog:
+        """A copy to apply the next commit to, while searches go on using this one."""
+        return Catalog(
+            self.generation, dict(self.articles), self._sources.copy(), list(self._timestamps)
+        )
+
     def article_of(self, passage_id: str) -> ArticleRecord | None:
         """The live article version `passage_id` belongs to; None for another version's."""
         key = passage_key(passage_id)
@@ -95,12 +101,3 @@ class Catalog:
         """Is any live article dated in [after, before)?"""
         i = bisect.bisect_left(self._timestamps, after) if after is not None else 0
         return i < len(self._timestamps) and (before is None or self._timestamps[i] < before)
-
-    def ranks_by_date(self, article_ids: Iterable[str]) -> dict[str, float]:
-        """Each dated article's date as a timestamp (for recency weighting)."""
-        out = {}
-        for article_id in article_ids:
-            article = self.articles.get(article_id)
-            if article is not None and article.published_ts is not None:
-                out[article_id] = article.published_ts
-        return out

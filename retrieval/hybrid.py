@@ -90,12 +90,7 @@ class Retriever:
                     changes = self.store.live_articles(generation)
                 else:
                     changes = self.store.article_changes(catalog.generation, generation)
-                updated = Catalog(
-                    catalog.generation,
-                    dict(catalog.articles),
-                    catalog._sources.copy(),
-                    list(catalog._timestamps),
-                )
+                updated = catalog.copy()
                 updated.apply(generation, changes)
                 self.lexical.catch_up(self.store, generation)
                 self._catalog = updated  # one assignment: searches see the old or the new

@@ -21,7 +21,14 @@ from retrieval.extractive import stem
 from retrieval.lexical import tokenize
 from retrieval.query import Query
 from retrieval.sentences import split_sentences
-from retrieval.types import Answer, Citation, Freshness, SearchHit, parse_published
+from retrieval.types import (
+    Answer,
+    Citation,
+    Freshness,
+    SearchHit,
+    parse_published,
+    timestamp_or_none,
+)
 
 _CHANGE = re.compile(
     r"\b(?:withdr[ae]wn?|withdraw(?:s|ing|al)?|pull(?:s|ed|ing)?\s+out|back(?:s|ed|ing)?\s+out"
@@ -51,15 +58,6 @@ def answer_units(text: str) -> list[tuple[str, tuple[int, ...]]]:
     return units
 
 
-def _timestamp(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return parse_published(value).timestamp()
-    except ValueError:
-        return None
-
-
 def long_day(value: str | None) -> str:
     """ "2026-03-13T18:20:00Z" -> "13 March 2026" (the day as its outlet dated it)."""
     if not value:
@@ -82,7 +80,7 @@ def latest_change(
         return None
     best = None
     for h, hit in enumerate(hits):
-        when = _timestamp(hit.passage.published_at)
+        when = timestamp_or_none(hit.passage.published_at)
         if when is None:
             continue
         text = hit.passage.text
@@ -131,7 +129,7 @@ def latest_first(answer: Answer, hits: Sequence[SearchHit], query: Query) -> Ans
     if not answer.answered or not answer.citations:
         return answer
     citations = list(answer.citations)
-    dated = {c.n: _timestamp(c.published_at) for c in citations}
+    dated = {c.n: timestamp_or_none(c.published_at) for c in citations}
     units = answer_units(answer.text)
 
     def when(unit: tuple[str, tuple[int, ...]]) -> float | None:
@@ -144,7 +142,7 @@ def latest_first(answer: Answer, hits: Sequence[SearchHit], query: Query) -> Ans
     lead_text = ""
     if change is not None and earliest is not None:
         h, sentence = change
-        if (_timestamp(hits[h].passage.published_at) or 0) > earliest:
+        if (timestamp_or_none(hits[h].passage.published_at) or 0) > earliest:
             lead_n = _cite(citations, hits[h], sentence)
             lead_text = sentence
     if lead_n is None and (query.current or query.dates.latest):
@@ -158,7 +156,7 @@ def latest_first(answer: Answer, hits: Sequence[SearchHit], query: Query) -> Ans
         when(u) is not None and when(u) != when(units[0]) for u in units[1:]
     ):
         return answer  # it already leads, and nothing earlier follows
-    lead_date = _timestamp(next(c.published_at for c in citations if c.n == lead_n))
+    lead_date = timestamp_or_none(next(c.published_at for c in citations if c.n == lead_n))
     rest = [u for u in units if _unmarked(u[0]) != _unmarked(lead_text)]
     same = [u for u in rest if lead_n in u[1]]
     others = sorted(
@@ -191,7 +189,7 @@ def newest_cited(citations: Sequence[Citation]) -> str | None:
     best: tuple[float, str] | None = None
     for citation in citations:
         for value in (citation.published_at, *(c.published_at for c in citation.carriers)):
-            t = _timestamp(value)
+            t = timestamp_or_none(value)
             if t is not None and value and (best is None or t > best[0]):
                 best = (t, value)
     return best[1] if best else None
@@ -203,5 +201,5 @@ def freshness(answer: Answer, index_updated: str | None) -> Freshness:
 
 def age_seconds(value: str | None, now: datetime) -> float | None:
     """Seconds from an ISO time to `now` (never negative); None when unknown."""
-    t = _timestamp(value)
+    t = timestamp_or_none(value)
     return None if t is None else max(0.0, now.timestamp() - t)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from retrieval.lexical import tokenize
 from retrieval.store import IndexStore, passage_key
-from retrieval.types import Passage, iso_to_timestamp
+from retrieval.types import Passage, timestamp_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +41,6 @@ def index_terms(text: str) -> str:
 def document_text(passage: Passage) -> str:
     """What BM25 matches of a passage: its article's title and outlet too."""
     return f"{passage.title}\n{passage.source}\n{passage.text}"
-
-
-def _timestamp(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return iso_to_timestamp(value)
-    except ValueError:
-        return None
 
 
 def query_terms(terms: Iterable[str]) -> list[str]:
@@ -177,7 +168,7 @@ class TextIndex:
         live = [a for a in changes if a.visible_at(generation)]
         retired = [a.key for a in changes if not a.visible_at(generation)]
         rows = (
-            (p.id, passage_key(p.id), p.source, _timestamp(p.published_at), document_text(p))
+            (p.id, passage_key(p.id), p.source, timestamp_or_none(p.published_at), document_text(p))
             for p in store.passages_of(live)
         )
         self.apply(generation, retired, rows, identity)

@@ -52,6 +52,16 @@ def iso_to_timestamp(value: str) -> float:
     return parse_published(value).timestamp()
 
 
+def timestamp_or_none(value: str | None) -> float | None:
+    """A stored date as a timestamp; None when undated or unreadable."""
+    if not value:
+        return None
+    try:
+        return iso_to_timestamp(value)
+    except ValueError:
+        return None
+
+
 def published_day(value: str | None) -> str | None:
     """The calendar day an article is dated, as written by its outlet (its own zone), for
     display: "2021-03-10"; None when undated or unreadable."""
@@ -189,12 +199,7 @@ class ArticleRecord:
 
     @property
     def published_ts(self) -> float | None:
-        if not self.published_at:
-            return None
-        try:
-            return iso_to_timestamp(self.published_at)
-        except ValueError:
-            return None
+        return timestamp_or_none(self.published_at)
 
     def passage_id(self, chunk_index: int) -> str:
         return f"{self.key}:{chunk_index}"
