@@ -48,7 +48,10 @@ from retrieval.types import ArticleRecord, Passage
 logger = logging.getLogger(__name__)
 
 PAGE = 2000  # records per Chroma call: large enough to be fast, small enough for its limits
-NO_VECTOR = [0.0]  # article records need an embedding; they are never searched by one
+NO_VECTOR = [0.0]
+# One answer asks for the commit record several times (parsing, search, idf, freshness):
+# a read this recent is reused, so a commit elsewhere is seen within this many seconds more.
+COMMIT_READ_REUSE = 0.25  # article records need an embedding; they are never searched by one
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,7 @@ class IndexStore:
         self._lock_path = Path(lock_dir) / f"{name}.lock"
         self._collections: dict[str, Any] = {}
         self._lease: Lease | None = None
+        self._commit_read: tuple[float, dict[str, Any]] | None = None
         # A local copy of the article records (None: read them from Chroma every time).
         self.article_cache = article_cache
 
@@ -236,16 +240,23 @@ class IndexStore:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def commit_metadata(self) -> dict[str, Any]:
-        # Fetched afresh each time: a collection handle's metadata is a snapshot of when it
-        # was fetched, and the commit record is what other processes change.
+    def commit_metadata(self, *, fresh: bool = False) -> dict[str, Any]:
+        """The commit record; a read under COMMIT_READ_REUSE seconds old is reused unless
+        `fresh` (writers always read it afresh)."""
+        now = time.monotonic()
+        if not fresh and self._commit_read and now - self._commit_read[0] < COMMIT_READ_REUSE:
+            return dict(self._commit_read[1])
+        # Fetched afresh: a collection handle's metadata is a snapshot of when it was
+        # fetched, and the commit record is what other processes change.
         with self._reading():
             self._collections.pop("commits", None)
-            return dict(self._commits().metadata or {})
+            meta = dict(self._commits().metadata or {})
+        self._commit_read = (now, meta)
+        return dict(meta)
 
-    def committed(self) -> int:
+    def committed(self, *, fresh: bool = False) -> int:
         """The generation readers see; 0 before the first ingest that changed anything."""
-        return int(self.commit_metadata().get("committed", 0))
+        return int(self.commit_metadata(fresh=fresh).get("committed", 0))
 
     def identity(self) -> str:
         """Which index this is (made by its first commit): local caches of it (articles,
@@ -352,8 +363,9 @@ class IndexStore:
     def passages_of(self, articles: Iterable[ArticleRecord]) -> Iterator[Passage]:
         """The passages of these article versions, in article and chunk order."""
         articles = list(articles)
-        for i in range(0, len(articles), max(1, PAGE // 20)):
-            group = articles[i : i + max(1, PAGE // 20)]
+        per_call = PAGE // 20  # articles whose passages fit one fetch (~20 passages each)
+        for i in range(0, len(articles), per_call):
+            group = articles[i : i + per_call]
             ids = [pid for a in group for pid in a.passage_ids()]
             rows = self.fetch(ids)
             for article in group:
@@ -455,10 +467,11 @@ class IndexStore:
 
     def record_ingest(self, summary: dict[str, Any]) -> None:
         """Store a run's result that changed nothing in the index."""
-        meta = self.commit_metadata()
+        meta = self.commit_metadata(fresh=True)
         meta["last_ingest"] = json.dumps(summary)
         with self._writing():
             self._commits().modify(metadata=meta)
+        self._commit_read = None
 
 
 class Transaction:
@@ -466,7 +479,7 @@ class Transaction:
 
     def __init__(self, store: IndexStore):
         self.store = store
-        self.base = store.committed()
+        self.base = store.committed(fresh=True)
         self.generation = self.base + 1
         self.committed = False
         self._clean_up()
@@ -560,13 +573,14 @@ class Transaction:
         """Make this generation the one readers see: one metadata write."""
         if self.store._lease is not None:
             self.store._lease.check()
-        meta = self.store.commit_metadata()
+        meta = self.store.commit_metadata(fresh=True)
         if int(meta.get("committed", 0)) != self.base:
             raise IngestBusyError("another ingest committed meanwhile; this run is dropped")
         meta.update(committed=self.generation, last_ingest=json.dumps(summary))
         meta.setdefault("identity", secrets.token_hex(8))
         with self.store._writing():
             self.store._commits().modify(metadata=meta)
+        self.store._commit_read = None
         self.committed = True
         with contextlib.suppress(Exception):
             self.store.drop_legacy()
