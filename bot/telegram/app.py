@@ -39,10 +39,12 @@ ALLOWED_UPDATES = [
 PRIVATE_COMMANDS = [
     BotCommand("start", "What I know and how to ask"),
     BotCommand("help", "How to ask"),
+    BotCommand("timeline", "What has happened in a topic: /timeline TOPIC"),
 ]
 GROUP_COMMANDS = [
     BotCommand("ask", "Ask a question about the news"),
     BotCommand("help", "How to ask"),
+    BotCommand("timeline", "What has happened in a topic: /timeline TOPIC"),
 ]
 ADMIN_COMMANDS = [
     BotCommand("status", "Index size, outlets, last ingest, uptime"),
