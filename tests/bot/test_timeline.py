@@ -58,7 +58,8 @@ def test_the_lede_drops_the_dateline_and_stays_short():
     )
     long = "word " * 100 + "end."
     short = lede(long)
-    assert len(short) <= 222 and short.endswith("…")
+    assert len(short) <= 222
+    assert short.endswith("…")
 
 
 def test_copies_fold_into_one_entry_and_entries_run_oldest_first():
