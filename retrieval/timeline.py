@@ -12,13 +12,13 @@ wire text fold into one entry citing every outlet; each entry has its day, one s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from retrieval.hybrid import Retriever
 from retrieval.sentences import split_sentences
 from retrieval.stories import StoryParams, jaccard, processing_order
-from retrieval.types import ArticleRecord, published_day
+from retrieval.types import ArticleRecord, SearchHit, published_day
 
 # "TOWN (Agency) - " or "TOWN, March 5 (Agency) — " opening a wire story.
 _DATELINE = re.compile(r"^[A-Z][A-Z .'-]{1,40}(?:,[^()\n]{1,30})?\s*\([^()\n]{1,40}\)\s*[-–—]+\s*")
@@ -115,6 +115,22 @@ def fold_events(
     ]
 
 
+def on_topic(
+    hits: Iterable[SearchHit], live: Mapping[str, ArticleRecord], min_similarity: float
+) -> list[ArticleRecord]:
+    """The live articles (article id -> record) of the hits close enough to the query (and
+    of their folded copies), with every other article of their stories."""
+    hits = list(hits)
+    found = {h.passage.article_id for h in hits if h.similarity >= min_similarity}
+    for h in hits:  # a folded copy shares its leader's text, so its closeness too
+        if h.passage.article_id in found:
+            found.update(p.article_id for p in h.also_in)
+    stories = {live[i].story_id or i for i in found if i in live}
+    return [
+        a for a in live.values() if a.article_id in found or (a.story_id and a.story_id in stories)
+    ]
+
+
 def within(entry: TimelineEntry, since: str | None, until: str | None) -> bool:
     """Is the entry's day in [since, until] (ISO days)? An undated entry is not, when asked."""
     if since is None and until is None:
@@ -141,17 +157,7 @@ class TimelineBuilder:
         """The live articles on `query`'s topic: those found close enough, and the rest of
         their stories."""
         hits = self.retriever.search(query, self.params.hits)
-        catalog = self.retriever.catalog()
-        found = {h.passage.article_id for h in hits if h.similarity >= self.params.min_similarity}
-        for h in hits:  # a folded copy shares its leader's text, so its closeness
-            if h.passage.article_id in found:
-                found.update(p.article_id for p in h.also_in)
-        stories = {catalog.articles[i].story_id or i for i in found if i in catalog.articles}
-        return [
-            a
-            for a in catalog.articles.values()
-            if a.article_id in found or (a.story_id and a.story_id in stories)
-        ]
+        return on_topic(hits, self.retriever.catalog().articles, self.params.min_similarity)
 
     def build(self, query: str, *, since: str | None = None, until: str | None = None) -> Timeline:
         topic = timeline_topic(query) or query

@@ -168,3 +168,122 @@ def test_the_chat_reply_names_every_outlet_once_with_a_freshness_footer(workdir,
     footer = html.splitlines()[-1]
     assert footer.startswith("<i>newest source ")
     assert "news read " in footer
+
+
+# -- stories and timelines ---------------------------------------------------------------------
+
+SERRA_TITLES = {a["title"] for a in articles()}
+WIRE_TITLES = {a["title"] for a in articles() if a.get("attribution")} or {
+    "Truce monitors head for the Serra Valley",
+    "Serra Valley: ceasefire mission to deploy next week",
+    "Lake Council mission to watch over Serra Valley truce",
+}
+
+
+def run_json(workdir: Path, *args: str) -> dict:
+    done = newsbot(*args, "--json", data_dir=workdir / "data", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_newsbot_stories_shows_the_wire_story_with_its_outlets(workdir):
+    listed = run_json(workdir, "stories")["stories"]
+    assert all(
+        set(s) == {"id", "title", "articles", "outlets", "first_published", "last_published"}
+        for s in listed
+    )
+    wire = [s for s in listed if set(WIRE_OUTLETS) <= set(s["outlets"])]
+    assert len(wire) == 1, wire
+    story = wire[0]
+    assert story["title"] == "Truce monitors head for the Serra Valley"  # its first article
+    assert story["articles"] >= 3
+    assert story["first_published"].startswith("2026-03-05")
+    # Newest first, by each story's last article.
+    lasts = [s["last_published"] or "" for s in listed if s["last_published"]]
+    assert lasts == sorted(lasts, reverse=True)
+    # --since keeps the stories with an article on or after the day.
+    recent = run_json(workdir, "stories", "--since", "2026-03-12")["stories"]
+    assert recent
+    assert all(s["last_published"] >= "2026-03-12" for s in recent)
+    assert story["id"] not in {s["id"] for s in recent}
+    bad = newsbot("stories", "--since", "March", data_dir=workdir / "data", cwd=workdir)
+    assert bad.returncode == 2
+    assert "YYYY-MM-DD" in bad.stderr
+
+
+def test_newsbot_timeline_lists_the_events_in_order_with_nothing_from_the_distractors(workdir):
+    timeline = run_json(workdir, "timeline", "What has happened in the Serra Valley talks?")
+    assert timeline["query"] == "What has happened in the Serra Valley talks?"
+    entries = timeline["entries"]
+    cited = [c["title"] for e in entries for c in e["citations"]]
+    assert set(cited) <= SERRA_TITLES  # nothing from the distractors or the seed
+    dates = [e["date"] for e in entries]
+    assert dates == sorted(dates)
+    assert all(e["date"] and e["text"] and e["citations"] for e in entries)
+    # The wire copies are one entry citing the three outlets.
+    [wire] = [e for e in entries if {c["title"] for c in e["citations"]} & WIRE_TITLES]
+    assert {c["source"] for c in wire["citations"]} == WIRE_OUTLETS
+    assert wire["date"] == "2026-03-05"
+    assert wire["text"].startswith("A ceasefire monitoring mission will deploy")
+    # The course of the process: announced, accepted, withdrawn, opened — in that order.
+    order = [
+        "Mediators announce Serra Valley peace talks in Port Alva",
+        "Northern Alliance accepts invitation to Port Alva",
+        "Northern Alliance pulls out of Serra Valley talks",
+        "Serra Valley talks open without the Northern Alliance",
+    ]
+    positions = [
+        next(i for i, e in enumerate(entries) if e["citations"][0]["title"] == t) for t in order
+    ]
+    assert positions == sorted(positions)
+    assert len(entries) >= 8
+    # A date range keeps the events inside it.
+    window = run_json(
+        workdir, "timeline", "Serra Valley talks", "--since", "2026-03-09", "--until", "2026-03-13"
+    )["entries"]
+    assert window
+    assert all("2026-03-09" <= e["date"] <= "2026-03-13" for e in window)
+    # An unrelated topic gets none of the Serra Valley events.
+    other = run_json(workdir, "timeline", "timeline of the Moscow conference on Afghanistan")
+    assert not {c["title"] for e in other["entries"] for c in e["citations"]} & SERRA_TITLES
+
+
+def test_timeline_in_telegram_end_to_end(workdir, tmp_path):
+    shutil.copytree(workdir / "data", tmp_path / "data")
+    with FakeBotApi() as api:
+        bot = BotProcess(api, tmp_path / "data", tmp_path).start()
+        try:
+            reader = api.user("Analyst")
+            chat = api.private_chat(reader)
+            api.send_text(chat, "/timeline Serra Valley talks", sender=reader)
+            first = api.wait_for(lambda: api.sent_to(chat["id"]), 90, "the timeline")
+            api.send_text(chat, "What has happened in the Serra Valley talks?", sender=reader)
+            api.wait_for(
+                lambda: len(api.sent_to(chat["id"])) > len(first), 90, "the routed timeline"
+            )
+            api.send_text(chat, "/timeline", sender=reader)
+            api.wait_for(
+                lambda: "/timeline" in api.sent_to(chat["id"])[-1].params["text"], 60, "hint"
+            )
+        finally:
+            bot.stop()
+    sent = [call.params["text"] for call in api.sent_to(chat["id"])]
+    timeline = sent[: len(first)]
+    html = "\n".join(timeline)
+    assert timeline[0].startswith("<b>Timeline: Serra Valley talks</b>")
+    assert all(call.params.get("parse_mode") == "HTML" for call in api.sent_to(chat["id"]))
+    wire_lines = [line for line in html.splitlines() if "A ceasefire monitoring mission" in line]
+    assert len(wire_lines) == 1  # the copies folded
+    for outlet in WIRE_OUTLETS:
+        assert wire_lines[0].count(f">{outlet}</a>") == 1
+    days = [
+        line.split("</b>")[0].removeprefix("<b>")
+        for line in html.splitlines()
+        if line.startswith("<b>") and " — " in line
+    ]
+    assert days[0] == "2 Mar 2026"
+    assert "Kabulov" not in html  # nothing from the seed
+    assert "Russia" not in html
+    routed = "\n".join(sent[len(first) : -1])
+    assert "<b>Timeline: What has happened in the Serra Valley talks?</b>" in routed
+    assert "Send /timeline and a topic" in sent[-1]

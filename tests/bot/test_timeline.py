@@ -131,3 +131,30 @@ def test_terminal_view():
     assert text.splitlines()[0].startswith("2026-03-01  Event 0 <with> & marks")
     assert "    Harbor Gazette and Plains & Co" in text
     assert "    https://hg.example/0?a=1&b=2" in text
+
+
+def test_on_topic_keeps_close_hits_their_copies_and_their_stories():
+    from dataclasses import replace
+
+    from retrieval.timeline import on_topic
+    from retrieval.types import Passage, SearchHit
+
+    def passage(article_id):
+        return Passage(
+            article_id + ":v:0", "t", article_id, "T", "S", None, None, None, 0, 0, 1, "h", "h", "o"
+        )
+
+    live = {
+        "close": replace(record("close", "A", 1), story_id="s1"),
+        "same-story": replace(record("same-story", "B", 2), story_id="s1"),
+        "copy": replace(record("copy", "C", 1), story_id="s2"),
+        "far": replace(record("far", "D", 3), story_id="s3"),
+        "far-story": replace(record("far-story", "E", 3), story_id="s3"),
+    }
+    hits = [
+        SearchHit(passage("close"), 1.0, similarity=0.6, also_in=(passage("copy"),)),
+        SearchHit(passage("far"), 0.9, similarity=0.2),
+    ]
+    found = {a.article_id for a in on_topic(hits, live, 0.45)}
+    assert found == {"close", "same-story", "copy"}
+    assert {a.article_id for a in on_topic(hits, live, 0.7)} == set()

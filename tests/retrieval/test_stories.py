@@ -126,3 +126,31 @@ def test_window_filter():
     assert window_filter(100.0, PARAMS) == {
         "$and": [{"published_ts": {"$gte": 100.0 - span}}, {"published_ts": {"$lte": 100.0 + span}}]
     }
+
+
+def test_bcubed_counts_labelled_articles_only():
+    from retrieval.story_eval import bcubed, pair_recall
+
+    gold = {"a": "x", "b": "x", "c": "y"}
+    perfect = bcubed({"a": "1", "b": "1", "c": "2", "unlabelled": "1"}, gold)
+    assert (perfect.precision, perfect.recall, perfect.items) == (1.0, 1.0, 3)
+    merged = bcubed({"a": "1", "b": "1", "c": "1"}, gold)
+    assert merged.recall == 1.0
+    assert merged.precision == pytest.approx((2 / 3 + 2 / 3 + 1 / 3) / 3)
+    split = bcubed({"a": "1", "b": "2", "c": "3"}, gold)
+    assert split.precision == 1.0
+    assert split.recall == pytest.approx((1 / 2 + 1 / 2 + 1) / 3)
+    assert pair_recall({"a": "1", "b": "1", "c": "2"}, [("a", "b"), ("a", "c"), ("a", "z")]) == 0.5
+
+
+def test_timeline_scores():
+    from retrieval.story_eval import score_timeline
+
+    events = {"w1": "wire", "w2": "wire", "n": "news"}
+    good = score_timeline([("2026-03-01", ["w1", "w2"]), ("2026-03-02", ["n"])], events)
+    assert (good.coverage, good.precision, good.ordered, good.folded) == (1.0, 1.0, True, True)
+    bad = score_timeline(
+        [("2026-03-02", ["w1"]), ("2026-03-01", ["w2"]), ("2026-03-03", ["distractor"])], events
+    )
+    assert (bad.coverage, bad.ordered, bad.folded) == (0.5, False, False)
+    assert bad.precision == pytest.approx(2 / 3)
