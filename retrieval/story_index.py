@@ -97,28 +97,36 @@ def group_into_stories(
     visible = {a.key: a.article_id for a in staying.values()}
     visible.update({n.record.key: n.record.article_id for n in new})
 
-    def opening(key: str) -> str:
-        if key not in openings:
-            rows = store.fetch([f"{key}:0"])
-            openings[key] = rows[f"{key}:0"].text if rows else ""
-        return openings[key]
+    def read_openings(keys: list[str]) -> None:
+        """The opening passages of these versions, in one read of the store."""
+        missing = [k for k in keys if k not in openings]
+        if missing:
+            rows = store.fetch(f"{k}:0" for k in missing)
+            for k in missing:
+                row = rows.get(f"{k}:0")
+                openings[k] = row.text if row is not None else ""
 
     def candidates_of(article: ArticleRecord) -> list[tuple[str, float, bool]]:
         vector = vectors[article.key]
-        found = store.nearest_articles(
-            vector, params.neighbours + 1, where=window_filter(article.published_ts, params)
-        )
-        out = []
-        for key, similarity in found:
-            other = visible.get(key)
-            if other is None or other == article.article_id:
-                continue
-            copy = similarity >= COPY_FLOOR and (
-                jaccard(opening(article.key), opening(key)) >= params.copy_jaccard
+        found = [
+            (key, similarity)
+            for key, similarity in store.nearest_articles(
+                vector, params.neighbours + 1, where=window_filter(article.published_ts, params)
             )
-            out.append((other, similarity, copy))
-        return out
+            if visible.get(key) not in (None, article.article_id)
+        ]
+        read_openings([key for key, similarity in found if similarity >= COPY_FLOOR])
+        mine = openings.get(article.key, "")
+        return [
+            (
+                visible[key],
+                similarity,
+                similarity >= COPY_FLOOR and jaccard(mine, openings[key]) >= params.copy_jaccard,
+            )
+            for key, similarity in found
+        ]
 
+    read_openings([a.key for a in backfill])
     existing = set(known.values())
     decided = assign_stories(to_assign, candidates_of, known, params)
     backfilled_ids = {a.article_id for a in backfill}
