@@ -289,6 +289,9 @@ def main() -> None:
     for title in SERRA_EVENTS:
         if title in by_title:  # each report its own event; the wire copies one
             events[by_title[title].article_id] = "wire" if title in WIRE else title
+    for article in catalog.articles.values():  # the copies step 1 added
+        if article.title.startswith("Mission to the Serra Valley front"):
+            events[article.article_id] = "wire"
     print("\ntimelines of Serra Valley topics: min_similarity | coverage precision ordered folded")
     hits = {topic: retriever.search(timeline_topic(topic) or topic, 40) for topic in TOPICS}
     rows_by_key = store.fetch(a.passage_id(0) for a in catalog.articles.values())

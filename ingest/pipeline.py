@@ -318,10 +318,12 @@ def apply_plan(
 
     by_article: list[tuple[Article, list[Passage]]] = []
     texts_by_hash: dict[str, str] = {}
-    clock.start("model")
-    window = embedder.max_tokens  # loads a lazy model: its own stage, not chunking's
-    clock.start("chunking")
-    for article in plan.added + plan.updated:
+    arriving = plan.added + plan.updated
+    if arriving:  # a run that only gives older articles their stories loads no model
+        clock.start("model")
+        window = embedder.max_tokens  # loads a lazy model: its own stage, not chunking's
+        clock.start("chunking")
+    for article in arriving:
         article_passages, texts = to_passages(
             article, embedder.count_tokens, window=window, params=params
         )
