@@ -103,3 +103,34 @@ def test_an_index_without_stories_is_backfilled_from_stored_vectors(ingest, stor
     # And once backfilled, a run with nothing new commits nothing.
     ingest(SERRA)
     assert store.committed() == old + 1
+
+
+def test_replicas_sharing_a_chroma_server_see_the_same_stories(chroma_server, tmp_path):
+    """An ingester and a replica on their own data directories, one `chroma run`: the replica
+    lists the stories the ingester's run stored (real processes)."""
+    from devkit.bot_process import newsbot
+
+    _, port = chroma_server
+    shared = {"NEWSBOT_CHROMA_HOST": "127.0.0.1", "NEWSBOT_CHROMA_PORT": str(port)}
+    done = newsbot(
+        "ingest",
+        str(SERRA),
+        "--json",
+        data_dir=tmp_path / "ingester",
+        cwd=tmp_path,
+        timeout=600,
+        **shared,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["stories"]["new"] >= 2
+    listed = {}
+    for name in ("ingester", "replica"):
+        run = newsbot("stories", "--json", data_dir=tmp_path / name, cwd=tmp_path, **shared)
+        assert run.returncode == 0, run.stderr
+        listed[name] = json.loads(run.stdout)["stories"]
+    assert listed["replica"] == listed["ingester"]
+    wire = [
+        s for s in listed["replica"] if s["title"] == "Truce monitors head for the Serra Valley"
+    ]
+    assert len(wire) == 1
+    assert {"Harbor Gazette", "Plains Courier", "Delta Times"} <= set(wire[0]["outlets"])
