@@ -32,7 +32,7 @@ import feedparser
 import httpx
 
 from ingest.article import Article, SourceFailure, article_id
-from ingest.files import DEFAULT_MAX_BYTES, decode_bytes, human_size
+from ingest.files import DEFAULT_MAX_BYTES, cap_article, decode_bytes, human_size
 from ingest.netguard import BlockedError, DeadlineExceeded, fetch_deadline
 from ingest.scraped import (
     Collected,
@@ -204,7 +204,7 @@ def read_url(
     if not page.title:
         collected.failures.append(SourceFailure(url, "the page has no title"))
         return collected
-    collected.articles.append(
+    article, cut = cap_article(
         Article(
             id=article_id(url),
             title=page.title,
@@ -218,7 +218,8 @@ def read_url(
             notes=tuple(page_notes),
         )
     )
-    collected.notes.extend(f"{url}: {note}" for note in page_notes)
+    collected.articles.append(article)
+    collected.notes.extend(f"{url}: {note}" for note in [*page_notes, *([cut] if cut else [])])
     return collected
 
 
@@ -342,7 +343,10 @@ def _read_feed_document(
         if isinstance(item, SourceFailure):
             collected.failures.append(item)
         else:
+            item, cut = cap_article(item)
             collected.articles.append(item)
+            if cut:
+                collected.notes.append(f"{item.url or url}: {cut}")
         if note:
             collected.notes.append(note)
     return collected
