@@ -117,7 +117,14 @@ def refused(collected) -> str:
         "2130706433",
         "0x7f000001",
         "0.0.0.0",
+        "0",
+        "[::]",
+        "[::1]",
         "[::ffff:127.0.0.1]",
+        "[::ffff:7f00:1]",
+        "017700000001",
+        "0177.1",
+        "LocalHost",
     ],
 )
 def test_default_client_reaches_no_loopback_form(site: Server, host: str) -> None:

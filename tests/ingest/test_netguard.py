@@ -255,6 +255,15 @@ def test_unresolvable_names_are_a_connect_error() -> None:
         "http://10.0.0.1/",
         "https://192.168.0.1/",
         "http://[fd00::1]/",
+        "http://[fe80::1]/",
+        "http://[::]/",
+        "http://0/",
+        "http://017700000001/",
+        "http://[::ffff:a9fe:a9fe]/",
+        "http://[64:ff9b::7f00:1]/",
+        "http://[2002:a9fe:a9fe::]/",
+        "http://100.100.100.200/",
+        "http://[fd00:ec2::254]/",
     ],
 )
 def test_the_client_refuses_private_urls_before_connecting(url: str) -> None:
@@ -262,7 +271,22 @@ def test_the_client_refuses_private_urls_before_connecting(url: str) -> None:
         client.get(url)
 
 
-@pytest.mark.parametrize("url", ["ftp://example.org/a", "file:///etc/passwd", "gopher://x/"])
+def test_a_malformed_address_is_an_invalid_url_and_never_fetched() -> None:
+    with guarded_client() as client, pytest.raises(httpx.InvalidURL, match="Invalid IPv4"):
+        client.get("http://127.000.000.001/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.org/a",
+        "file:///etc/passwd",
+        "gopher://x/",
+        "javascript:alert(1)",
+        "data:text/html,<h1>x</h1>",
+        "dict://127.0.0.1:11211/",
+    ],
+)
 def test_only_http_and_https(url: str) -> None:
     with guarded_client() as client, pytest.raises(BlockedError, match="only http and https"):
         client.get(url)
