@@ -361,7 +361,9 @@ def _entry_locator(entry: dict, index: int, feed_url: str) -> str:
 
 
 def _entry_date(entry: dict) -> str | None:
-    return normalize_date(entry.get("published_parsed") or entry.get("updated_parsed"))
+    # dict.get: feedparser's own get maps a missing updated_parsed to published_parsed with a
+    # DeprecationWarning (found by the fuzz test); published_parsed was tried first anyway
+    return normalize_date(entry.get("published_parsed") or dict.get(entry, "updated_parsed"))
 
 
 def _indexed_unchanged(entry: dict, index: int, feed_url: str, known: Mapping[str, str]) -> bool:
