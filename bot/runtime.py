@@ -17,6 +17,7 @@ from ingest.chunking import CHUNKING_SCHEME, ChunkingParams
 from ingest.netguard import guarded_client
 from ingest.pipeline import IngestReport, Progress, run_ingest
 from ingest.sources import SourceSpec, read_source
+from ingest.validators import ValidatorStore
 from retrieval.answering import AnswerParams, NewsAnswerer
 from retrieval.article_cache import ArticleCache
 from retrieval.embedding import Encoder, LazyEmbedder, load_embedder
@@ -174,6 +175,7 @@ class Runtime:
             prune=prune,
             sources_file=sources_file,
             progress=progress,
+            validators=ValidatorStore(self.settings.data_dir / "fetch_validators.sqlite"),
         )
         if report.added or report.updated or report.removed:
             self.text_index.catch_up(self.store, self.store.committed())

@@ -58,9 +58,10 @@ class Settings(BaseSettings):
     )
     fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Hosts, IPs or CIDRs (comma-separated) that article and feed fetches may "
-        "reach although they are loopback or private (an intranet news site); nothing else "
-        "private is ever fetched. Empty: only public addresses.",
+        description="Hosts, IPs or CIDRs (comma-separated), each optionally with a port "
+        "(host:8080, [fd00::1]:443), that article and feed fetches may reach although they are "
+        "loopback or private (an intranet news site); without a port every port of it is "
+        "allowed. Nothing else private is ever fetched. Empty: only public addresses.",
     )
 
     @field_validator("fetch_allow_hosts", mode="before")

@@ -16,6 +16,10 @@ from retrieval.sentences import Span, split_sentences
 
 TokenCounter = Callable[[list[str]], list[int]]
 _WORD = re.compile(r"\S+")
+# Words counted per tokenizer call when a sentence is split: the fast tokenizer's batch time
+# grows faster than its size (40,000 words: 0.62 s in one call, 0.27 s in batches of 512, best
+# of 5), and one call over a 20 MB line's 4 million words held gigabytes.
+COUNT_BATCH = 512
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,9 @@ def _split_long(
 ) -> list[tuple[Span, int]]:
     # Words as plain (start, end) pairs: a 20 MB sentence has millions of them.
     words = [m.span() for m in _WORD.finditer(text, span.start, span.end)]
-    counts = count_tokens([text[a:b] for a, b in words])
+    counts: list[int] = []
+    for i in range(0, len(words), COUNT_BATCH):  # one tokenizer call per batch: linear time
+        counts += count_tokens([text[a:b] for a, b in words[i : i + COUNT_BATCH]])
     words, counts = _split_huge_words(words, counts, budget)
     pieces: list[tuple[Span, int]] = []
     start, used = None, 0

@@ -7,11 +7,12 @@ answers differently the second time (DNS rebinding) gains nothing. TLS still ver
 SNI for, the host name of the URL (httpcore passes the origin's host to `start_tls`).
 
 Refused, unless the operator's allow list (`NEWSBOT_FETCH_ALLOW_HOSTS`) names the host or
-covers the address: loopback, private, shared (carrier-grade NAT), link-local (cloud metadata
-services live there), multicast, reserved, documentation and unspecified addresses, however they
-are written (`localhost`, `127.1`, `2130706433`, `0x7f000001`, `0.0.0.0`, `[::1]`,
-`[::ffff:127.0.0.1]`, a public-looking name that resolves to one), and every scheme but http
-and https. Proxies from the environment are not used: the guard must see the real destination.
+covers the address (on any port, or only the port an entry names): loopback, private, shared
+(carrier-grade NAT), link-local (cloud metadata services live there), multicast, reserved,
+documentation and unspecified addresses, however they are written (`localhost`, `127.1`,
+`2130706433`, `0x7f000001`, `0.0.0.0`, `[::1]`, `[::ffff:127.0.0.1]`, a public-looking name
+that resolves to one), and every scheme but http and https. Proxies from the environment are
+not used: the guard must see the real destination.
 
 Pure parts (no I/O, unit-tested): `parse_ip`, `classify`, `AllowList`, `refusal`.
 Parts that connect: `GuardedBackend`, `GuardedTransport`, `guarded_client`.
@@ -165,60 +166,101 @@ def parse_ip(host: str) -> IPAddress | None:
 
 @dataclass(frozen=True)
 class AllowList:
-    """What an operator allows although it is private: host names, and IPs or CIDRs."""
+    """What an operator allows although it is private: host names, and IPs or CIDRs, each on
+    every port or on one (`intranet.example:8080`, `127.0.0.1:8081`, `[fd00::1]:443`,
+    `10.20.0.0/16:443`). Allowing a host on every port allows every service on it (a Chroma
+    server beside the bot included): name the port when only one is meant."""
 
-    names: frozenset[str] = frozenset()
-    networks: tuple[IPNetwork, ...] = ()
+    names: frozenset[tuple[str, int | None]] = frozenset()  # (name, port or None: any)
+    networks: tuple[tuple[IPNetwork, int | None], ...] = ()
 
     @classmethod
     def parse(cls, entries: str | Iterable[str]) -> AllowList:
         """From `NEWSBOT_FETCH_ALLOW_HOSTS` entries (a comma-separated string or a list);
-        raises ValueError naming an entry that is neither a host name nor an IP or CIDR."""
+        raises ValueError naming an entry that is neither a host name nor an IP or CIDR, with
+        or without a port."""
         if isinstance(entries, str):
             entries = entries.split(",")
-        names: set[str] = set()
-        networks: list[IPNetwork] = []
+        names: set[tuple[str, int | None]] = set()
+        networks: list[tuple[IPNetwork, int | None]] = []
         for raw in entries:
             entry = raw.strip().lower()
             if not entry:
                 continue
-            bare = entry.removeprefix("[").replace("]", "")
+            bare, port = _split_port(entry, raw.strip())
             if "/" in bare or parse_ip(bare) is not None:
                 try:
                     address, _, prefix = bare.partition("/")
                     ip = parse_ip(address)
                     if ip is None:
                         raise ValueError
-                    networks.append(
-                        ipaddress.ip_network(f"{ip}/{prefix}" if prefix else ip, strict=False)
-                    )
+                    network = ipaddress.ip_network(f"{ip}/{prefix}" if prefix else ip, strict=False)
                 except ValueError:
                     raise ValueError(f"{raw.strip()!r} is not an IP address or CIDR") from None
-            elif re.fullmatch(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?\.?", entry):
-                names.add(entry.rstrip("."))
+                networks.append((network, port))
+            elif re.fullmatch(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?\.?", bare):
+                names.add((bare.rstrip("."), port))
             else:
                 raise ValueError(f"{raw.strip()!r} is not a host name, IP address or CIDR")
         return cls(frozenset(names), tuple(networks))
 
-    def allows(self, host: str, ip: IPAddress) -> bool:
-        """Whether a connection to `ip`, for the URL host `host`, is allowed by a listed entry."""
-        if host.lower().rstrip(".").strip("[]") in self.names:
+    def allows(self, host: str, ip: IPAddress, port: int | None = None) -> bool:
+        """Whether a connection to `ip` (on `port`; None: a check regardless of port), for the
+        URL host `host`, is allowed by a listed entry."""
+
+        def port_fits(listed: int | None) -> bool:
+            return listed is None or port is None or listed == port
+
+        name = host.lower().rstrip(".").strip("[]")
+        if any(n == name and port_fits(p) for n, p in self.names):
             return True
         candidates = [ip]
         if ip.version == 6 and ip.ipv4_mapped is not None:
             candidates.append(ip.ipv4_mapped)
         return any(
-            c.version == net.version and c in net for c in candidates for net in self.networks
+            c.version == net.version and c in net and port_fits(p)
+            for c in candidates
+            for net, p in self.networks
         )
 
 
-def refusal(host: str, ip: IPAddress, allow: AllowList) -> str | None:
-    """The reason a connection to `ip` for `host` is refused, or None when it may go ahead."""
+def _split_port(entry: str, raw: str) -> tuple[str, int | None]:
+    """An allow-list entry without its port, and the port (None when it names none)."""
+    if entry.startswith("["):
+        close = entry.find("]")
+        if close < 0:
+            raise ValueError(f"{raw!r} is not an IP address or CIDR")
+        bare, rest = entry[1:close], entry[close + 1 :]
+        if not rest:
+            return bare, None
+        if not rest.startswith(":"):
+            raise ValueError(f"{raw!r} is not an IP address or CIDR")
+        return bare, _port(rest[1:], raw)
+    if entry.count(":") == 1:
+        bare, _, port = entry.partition(":")
+        return bare, _port(port, raw)
+    return entry, None
+
+
+def _port(text: str, raw: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ValueError(f"{raw!r} is not a host with a valid port (1-65535)")
+    return int(text)
+
+
+def refusal(host: str, ip: IPAddress, allow: AllowList, port: int | None = None) -> str | None:
+    """The reason a connection to `ip` (on `port`) for `host` is refused, or None when it may
+    go ahead."""
     kind = classify(ip)
-    if kind is None or allow.allows(host, ip):
+    if kind is None or allow.allows(host, ip, port):
         return None
     shown = f"::ffff:{ip.ipv4_mapped}" if ip.version == 6 and ip.ipv4_mapped else str(ip)
     subject = f"{shown} is" if parse_ip(host) is not None else f"{host} resolves to {shown},"
+    if port is not None and allow.allows(host, ip):  # allowed, but on other ports
+        return (
+            f"refused: {subject} a private address ({kind}) allowed by {ALLOW_SETTING} only "
+            f"on other ports than {port}"
+        )
     return f"refused: {subject} a private address ({kind}); set {ALLOW_SETTING} to allow it"
 
 
@@ -346,7 +388,7 @@ class GuardedBackend(httpcore.NetworkBackend):
             if not addresses:
                 raise httpcore.ConnectError(f"cannot resolve {host}: no addresses")
         for ip in addresses:
-            reason = refusal(host, ip, self.allow)
+            reason = refusal(host, ip, self.allow, port)
             if reason:
                 raise BlockedError(reason)
         return addresses

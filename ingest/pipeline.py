@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,7 @@ import numpy as np
 from ingest.article import Article, SourceFailure
 from ingest.chunking import ChunkingParams, chunk_text
 from ingest.sources import SourceResult, SourceSpec
+from ingest.validators import Validator, ValidatorStore
 from retrieval.embedding import Encoder
 from retrieval.store import IndexStore
 from retrieval.stories import StoryParams, article_vector
@@ -26,7 +28,8 @@ from retrieval.types import ArticleRecord, Passage
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-SourceReader = Callable[..., SourceResult]  # (spec, *, known=article id -> feed date)
+# (spec, *, known=article id -> feed date, validators=URL -> Validator)
+SourceReader = Callable[..., SourceResult]
 PUT_BATCH = 2000  # passages per write to the store
 ENCODE_GROUP = 1024  # texts per encode call, cut from one global order (see encode_order)
 
@@ -38,6 +41,7 @@ class IngestReport:
     unchanged: int = 0
     removed: int = 0
     skipped: int = 0  # feed entries not fetched again: indexed, their feed date unchanged
+    not_modified: int = 0  # feeds and pages the server said were unchanged (HTTP 304)
     failed: list[SourceFailure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     embedded: int = 0  # texts sent to the model in this run
@@ -57,6 +61,7 @@ class IngestReport:
             "unchanged": self.unchanged,
             "removed": self.removed,
             "skipped": self.skipped,
+            "not_modified": self.not_modified,
             "failed": [{"source": f.source, "reason": f.reason} for f in self.failed],
             "notes": list(self.notes),
             "embedded": self.embedded,
@@ -78,6 +83,9 @@ class ReadOutcome:
     complete_origins: set[str] = field(default_factory=set)
     listed_origins: set[str] | None = None  # a sources file: origins not listed are gone
     skipped: int = 0  # feed entries not fetched (indexed, feed date unchanged)
+    not_modified: list[str] = field(default_factory=list)  # URLs answered 304
+    kept: list[str] = field(default_factory=list)  # indexed articles that a 304 stands for
+    validators: dict[str, Validator | None] = field(default_factory=dict)  # to remember
 
 
 @dataclass(frozen=True)
@@ -104,15 +112,24 @@ def run_ingest(
     prune: bool = False,
     sources_file: bool = False,
     progress: Progress | None = None,
+    validators: ValidatorStore | None = None,
 ) -> IngestReport:
     """Ingest `specs` into the index. With `sources_file`, the specs are the whole truth:
-    articles from origins no longer listed are removed too (implies pruning)."""
+    articles from origins no longer listed are removed too (implies pruning).
+
+    With `validators`, feeds and pages are fetched conditionally (ETag / Last-Modified), and
+    what the servers said this time is remembered once the run has committed."""
     clock = StageClock()
     with store.ingest_lock():
         clock.start("reading")
         indexed = {a.article_id: a for a in store.live_articles()}
         known = {a.article_id: a.feed_date for a in indexed.values() if a.feed_date is not None}
-        outcome = read_all(specs, read_source, progress, known=known)
+        usable = {
+            url: v
+            for url, v in (validators.load() if validators else {}).items()
+            if v.article_id is None or v.article_id in indexed  # a page's article still here
+        }
+        outcome = read_all(specs, read_source, progress, known=known, validators=usable)
         if sources_file:
             outcome.listed_origins = {spec.origin for spec in specs}
         plan = plan_changes(
@@ -120,8 +137,9 @@ def run_ingest(
             {a.article_id: (a.content_hash, a.origin) for a in indexed.values()},
             prune_origins=outcome.complete_origins if (prune or sources_file) else None,
             listed_origins=outcome.listed_origins,
+            kept=outcome.kept,
         )
-        return apply_plan(
+        report = apply_plan(
             plan,
             outcome,
             indexed=indexed,
@@ -131,6 +149,17 @@ def run_ingest(
             progress=progress,
             clock=clock,
         )
+        if validators is not None:
+            _remember(validators, outcome.validators)
+        return report
+
+
+def _remember(validators: ValidatorStore, seen: dict[str, Validator | None]) -> None:
+    """Validators are a politeness: failing to keep them costs a full GET next time, no more."""
+    try:
+        validators.save(seen)
+    except (OSError, sqlite3.Error) as error:
+        logger.warning("could not remember the feeds' validators: %s", error)
 
 
 def read_all(
@@ -139,16 +168,18 @@ def read_all(
     progress: Progress | None = None,
     *,
     known: dict[str, str] | None = None,
+    validators: dict[str, Validator] | None = None,
 ) -> ReadOutcome:
     """Read every source; one that fails, even unexpectedly, never stops the others.
 
-    `known` (article id -> feed date of what is indexed) lets feeds skip unchanged entries."""
+    `known` (article id -> feed date of what is indexed) lets feeds skip unchanged entries;
+    `validators` (URL -> ETag / Last-Modified) make feed and page fetches conditional."""
     outcome = ReadOutcome()
     note = progress or (lambda *_: None)
     note("sources", 0, len(specs))
     for done, spec in enumerate(specs, start=1):
         try:
-            result = read_source(spec, known=known or {})
+            result = read_source(spec, known=known or {}, validators=validators or {})
         except Exception as exc:  # a bug in one reader must not cost the other sources
             logger.exception("reading %s failed", spec.location)
             outcome.failures.append(SourceFailure(spec.location, f"unexpected error: {exc}"))
@@ -157,6 +188,9 @@ def read_all(
             outcome.failures.extend(result.failures)
             outcome.notes.extend(result.notes)
             outcome.skipped += result.skipped
+            outcome.not_modified.extend(result.not_modified)
+            outcome.kept.extend(result.kept)
+            outcome.validators.update(result.validators)
             # A feed lists only its latest entries: one that rolled off is not gone from the
             # news, so feeds never prune by entry (a feed dropped from the sources file does).
             if result.complete and spec.kind != "feed":
@@ -171,14 +205,19 @@ def plan_changes(
     *,
     prune_origins: set[str] | None,
     listed_origins: set[str] | None = None,
+    kept: Iterable[str] = (),
 ) -> Plan:
     """Compare arriving articles with the index (article_id -> (content_hash, origin)).
 
     Articles are pruned only when `prune_origins` is given: those indexed from an origin that
     was read completely but no longer yields them, and (for a sources file) those from origins
-    the file no longer lists.
+    the file no longer lists. `kept` are indexed articles whose page the server said was not
+    modified: unchanged, whatever else arrives.
     """
-    added, updated, unchanged, seen = [], [], [], set()
+    added: list[Article] = []
+    updated: list[Article] = []
+    unchanged: list[str] = [k for k in dict.fromkeys(kept) if k in indexed]
+    seen = set(unchanged)
     for article in articles:
         if article.id in seen:
             continue  # the same article from two places: the first one wins
@@ -296,6 +335,7 @@ def apply_plan(
         unchanged=len(plan.unchanged),
         removed=len(plan.removed),
         skipped=outcome.skipped,
+        not_modified=len(outcome.not_modified),
         failed=list(outcome.failures),
         notes=list(outcome.notes),
         stages=clock.stages,
@@ -306,6 +346,8 @@ def apply_plan(
     by_id = {a.id: a for a in outcome.articles}
     stale_dates: dict[str, str] = {}
     for unchanged_id in plan.unchanged:
+        if unchanged_id not in by_id:
+            continue  # a page not modified (304): nothing arrived to compare
         feed_date = by_id[unchanged_id].feed_date
         if feed_date is not None and indexed[unchanged_id].feed_date != feed_date:
             stale_dates[indexed[unchanged_id].key] = feed_date

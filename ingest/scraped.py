@@ -22,6 +22,7 @@ from lxml import html as lxml_html
 from trafilatura.settings import Document
 
 from ingest.article import Article, SourceFailure
+from ingest.validators import Validator
 
 # A page whose main text has fewer words than this holds no article (a 404 page, a menu).
 MIN_BODY_WORDS = 20
@@ -152,9 +153,18 @@ class Collected:
     failures: list[SourceFailure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     skipped: int = 0  # feed entries not fetched: indexed already, feed date unchanged
+    # Conditional GET: URLs the server said were not modified, the indexed articles such a
+    # page stands for (unchanged, so never pruned), and validators to remember once committed
+    # (None: forget the old ones).
+    not_modified: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    validators: dict[str, Validator | None] = field(default_factory=dict)
 
     def extend(self, other: Collected) -> None:
         self.skipped += other.skipped
+        self.not_modified.extend(other.not_modified)
+        self.kept.extend(other.kept)
+        self.validators.update(other.validators)
         self.articles.extend(other.articles)
         self.failures.extend(other.failures)
         self.notes.extend(other.notes)

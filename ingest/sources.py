@@ -29,6 +29,7 @@ import httpx
 
 from ingest.article import Article, SourceFailure
 from ingest.files import DEFAULT_MAX_BYTES, read_path
+from ingest.validators import Validator
 from ingest.web import read_feed, read_url
 from retrieval.errors import SourcesFileError
 
@@ -74,6 +75,9 @@ class SourceResult:
     failures: list[SourceFailure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     skipped: int = 0  # feed entries not fetched again (indexed, feed date unchanged)
+    not_modified: list[str] = field(default_factory=list)  # URLs answered 304
+    kept: list[str] = field(default_factory=list)  # indexed articles a 304 page stands for
+    validators: dict[str, Validator | None] = field(default_factory=dict)  # to remember
 
     @property
     def complete(self) -> bool:
@@ -171,9 +175,11 @@ def read_source(
     http: httpx.Client | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     known: Mapping[str, str] | None = None,
+    validators: Mapping[str, Validator] | None = None,
 ) -> SourceResult:
     """Read one source. `http` is required for "url" and "feed" sources. `known` (article id
-    -> the feed date it was indexed with) lets a feed skip entries it need not fetch again."""
+    -> the feed date it was indexed with) lets a feed skip entries it need not fetch again;
+    `validators` (URL -> ETag / Last-Modified) make the GET of a feed or page conditional."""
     outlet = spec.outlet or spec.name or None
     if spec.kind == "path":
         collected = read_path(spec.location, outlet=outlet, origin=spec.origin, max_bytes=max_bytes)
@@ -188,10 +194,16 @@ def read_source(
                 origin=spec.origin,
                 max_bytes=max_bytes,
                 known=known,
+                validators=validators,
             )
         else:
             collected = read_url(
-                spec.location, http=http, outlet=outlet, origin=spec.origin, max_bytes=max_bytes
+                spec.location,
+                http=http,
+                outlet=outlet,
+                origin=spec.origin,
+                max_bytes=max_bytes,
+                validators=validators,
             )
     return SourceResult(
         spec=spec,
@@ -199,4 +211,7 @@ def read_source(
         failures=collected.failures,
         notes=collected.notes,
         skipped=collected.skipped,
+        not_modified=collected.not_modified,
+        kept=collected.kept,
+        validators=collected.validators,
     )

@@ -23,7 +23,12 @@ def render_report(report: IngestReport) -> str:
     lines = [
         f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
         f"removed {report.removed}, failed {len(report.failed)}"
-        + (f", skipped {report.skipped} feed entries already read" if report.skipped else ""),
+        + (f", skipped {report.skipped} feed entries already read" if report.skipped else "")
+        + (
+            f", {report.not_modified} feeds or pages unchanged since the last read (HTTP 304)"
+            if report.not_modified
+            else ""
+        ),
         f"embedded {report.embedded} passages (reused {report.reused}) {took}",
     ]
     lines += [f"  failed: {f.source}: {f.reason}" for f in report.failed]

@@ -1,6 +1,8 @@
 """The one error handler: whatever a handler or job did not expect ends here. It logs the
 traceback, tells the user a fixed sentence and reports to NEWSBOT_ADMIN_CHAT_ID (at most once
-a minute). No exception text is ever sent to a chat."""
+a minute). No exception text is ever sent to a chat. Telegram itself unreachable (a network
+error that outlasted the retries in `bot.telegram.retry`) is one warning line: there is no one to
+tell, and nothing unexpected happened."""
 
 from __future__ import annotations
 
@@ -28,6 +30,10 @@ async def on_error(update: object, context: BotContext) -> None:
         service.state.metrics.error(error)
     if update is None and context.job is None and isinstance(error, NetworkError):
         logger.warning("network problem while fetching updates: %s", type(error).__name__)
+        return
+    if isinstance(error, NetworkError):
+        where = f"update {update.update_id}" if isinstance(update, Update) else "a job"
+        logger.warning("Telegram unreachable while handling %s: %s", where, type(error).__name__)
         return
     if isinstance(error, Forbidden):
         logger.info("blocked or removed from a chat: %s", type(error).__name__)

@@ -4,6 +4,7 @@ Figures are printed (`pytest -s`), never asserted."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import time
@@ -158,3 +159,56 @@ def test_kill_9_in_a_reingest_loses_no_index_state(seed_index, tmp_path):
         no_traceback(bot)
     finally:
         pages.stop()
+
+
+# Telegram down: every Bot API call answered 502, then every connection dropped. The real outage
+# the issue names lasts a minute; TEST_TELEGRAM_OUTAGE_SECONDS=60 runs it so (CI: shorter).
+OUTAGE_SECONDS = float(os.environ.get("TEST_TELEGRAM_OUTAGE_SECONDS", "16"))
+
+
+def test_a_telegram_outage_the_bot_recovers_by_itself(seed_index, tmp_path):
+    """Two questions: one reaches the bot just as Telegram goes down (the long poll already
+    waiting delivers it), so its reply is due during the outage; one is sent while Telegram is
+    down and waits there. Both are answered once it is back, with no restart."""
+    data = tmp_path / "data"
+    shutil.copytree(seed_index, data)
+    with FakeBotApi() as api:
+        bot = BotProcess(api, data, tmp_path).start()
+        try:
+            reader, other = api.user("Early"), api.user("Late")
+            chat, other_chat = api.private_chat(reader), api.private_chat(other)
+            assert "Pakistan" in ask(api, chat, reader, MOSCOW).params["text"]
+
+            half = OUTAGE_SECONDS / 2
+            start, _ = api.outage(half, 502, "Bad Gateway")
+            _, end = api.outage(half, drop=True)
+            api.send_text(chat, MOSCOW, sender=reader)
+            api.wait_for(
+                lambda: any(c.status != 200 for c in api.calls_to("getUpdates", ok_only=False)),
+                30,
+                "a failed getUpdates",
+            )
+            api.send_text(other_chat, MOSCOW, sender=other)
+            early = reply_in(api, chat["id"], 1, timeout=OUTAGE_SECONDS + 90)
+            late = reply_in(api, other_chat["id"], 0, timeout=OUTAGE_SECONDS + 90)
+            failed = [c for c in api.calls if start <= c.at < end]
+            assert failed
+            assert all(c.status != 200 for c in failed)
+            assert {c.status for c in failed} == {502, 0}  # 502s, then dropped connections
+            assert early.at >= end
+            assert late.at >= end
+            assert "Pakistan" in early.params["text"]
+            assert "Pakistan" in late.params["text"]
+            print(
+                f"\nTelegram down {end - start:.0f} s ({len(failed)} calls failed: 502, then "
+                f"dropped connections); answered {early.at - end:.1f} s (reply due during the "
+                f"outage) and {late.at - end:.1f} s (question sent during it) after it was back"
+            )
+            after = ask(api, chat, reader, MOSCOW)  # and it goes on as before
+            assert "Pakistan" in after.params["text"]
+            assert bot.process is not None
+            assert bot.process.poll() is None
+        finally:
+            assert bot.stop() == 0
+    no_traceback(bot)
+    assert "network problem while fetching updates" in bot.stderr()

@@ -39,7 +39,7 @@ def limiter(sleeps):
     async def sleep(seconds):
         sleeps.append(seconds)
 
-    return RetryingLimiter(attempts=3, max_wait=30, backoff=0.5, sleep=sleep)
+    return RetryingLimiter(attempts=3, max_wait=30, backoff=0.5, network_window=2.0, sleep=sleep)
 
 
 async def test_retry_after_is_honoured(limiter, sleeps):
@@ -58,6 +58,25 @@ async def test_network_errors_back_off(limiter, sleeps):
 async def test_gives_up_after_attempts(limiter):
     with pytest.raises(NetworkError):
         await run(limiter, Flaky(*[NetworkError("down")] * 3))
+
+
+async def test_network_errors_are_retried_through_a_minute_of_outage(sleeps):
+    """Telegram down for a minute: a reply due meanwhile goes out when it is back, at most
+    `max_backoff` seconds later; after `network_window` seconds of waiting it is given up."""
+
+    async def sleep(seconds):
+        sleeps.append(seconds)
+
+    limiter = RetryingLimiter(sleep=sleep)  # the bot's own settings
+    minute = Flaky(*[NetworkError("Bad Gateway")] * 12)  # 0.5 + 1 + 2 + 4 + 8 x 8 s
+    assert await run(limiter, minute) == "ok"
+    assert sum(sleeps) >= 60
+    assert max(sleeps) == 8.0
+    sleeps.clear()
+    forever = Flaky(*[NetworkError("down")] * 100)
+    with pytest.raises(NetworkError):
+        await run(limiter, forever)
+    assert 80 < sum(sleeps) <= 90
 
 
 @pytest.mark.parametrize("error", [BadRequest("bad"), TimedOut(), RetryAfter(120)])

