@@ -74,7 +74,7 @@ def build_application(
         service = await asyncio.to_thread(service_factory, settings)
         application.bot_data[SERVICE_KEY] = service
         await register_commands(application.bot, settings.admin_ids)
-        await asyncio.to_thread(service.runtime.follows.start)
+        await asyncio.to_thread(service.start_follows)
         if application.job_queue is None:
             raise RuntimeError("no JobQueue: python-telegram-bot[job-queue] is not installed")
         application.job_queue.run_repeating(

@@ -106,10 +106,9 @@ async def follow_command(update: Update, context: BotContext) -> None:
         await reply(message, GROUP_ADMINS_ONLY)
         return
     limit = context.settings.max_follows
-    follows = context.service.runtime.follows
     try:
         added = await asyncio.to_thread(
-            follows.follow, message.chat.id, _kind(message), topic, limit=limit
+            context.service.follow, message.chat.id, _kind(message), topic
         )
     except FollowLimitError:
         await reply(
@@ -134,7 +133,7 @@ async def following_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
-    store = context.service.runtime.follow_store
+    store = context.service.follow_store
     follows = await asyncio.to_thread(store.follows, message.chat.id)
     await reply(
         message,
@@ -155,7 +154,7 @@ async def unfollow_command(update: Update, context: BotContext) -> None:
     if not await may_change(message, context):
         await reply(message, GROUP_ADMINS_ONLY)
         return
-    store = context.service.runtime.follow_store
+    store = context.service.follow_store
     removed = await asyncio.to_thread(store.remove_follow, message.chat.id, which)
     if removed is None:
         await reply(message, f"This chat does not follow <i>{escape(which)}</i>; see /following.")
@@ -177,15 +176,13 @@ async def whatsnew_question(update: Update, context: BotContext) -> None:
 
 
 async def _whats_new(message: Message, context: BotContext, topic: str | None) -> None:
-    follows = context.service.runtime.follows
+    service = context.service
     try:
-        found, _ = await asyncio.to_thread(
-            follows.whats_new, message.chat.id, _kind(message), topic
-        )
+        found = await asyncio.to_thread(service.whats_new, message.chat.id, _kind(message), topic)
     except NewsbotError as error:
         await reply(message, user_message_for(error))
         return
-    if not found and topic is None and not follows.follows.follows(message.chat.id):
+    if not found and topic is None and not service.follow_store.follows(message.chat.id):
         await reply(message, follow_format.following_html([], limit=context.settings.max_follows))
         return
     for html in follow_format.whatsnew_html(found, topic=topic):
@@ -208,9 +205,8 @@ async def pump(context: BotContext) -> None:
         return
     state.pumping = True
     try:
-        follows = service.runtime.follows
         try:
-            await asyncio.to_thread(follows.plan)
+            await asyncio.to_thread(service.plan_pushes)
         except NewsbotError as error:
             logger.warning("follows: cannot plan pushes now: %s", error)
         await send_pending(context)
@@ -221,7 +217,7 @@ async def pump(context: BotContext) -> None:
 async def send_pending(context: BotContext) -> int:
     """Send the pending pushes this process can claim; how many went out."""
     service = context.service
-    store = service.runtime.follow_store
+    store = service.follow_store
     pacer = service.state.pacer
     sent = 0
     while True:
@@ -241,7 +237,7 @@ async def send_pending(context: BotContext) -> int:
 
 async def _send_one(context: BotContext, push: PendingPush) -> bool:
     service = context.service
-    store = service.runtime.follow_store
+    store = service.follow_store
     if not await asyncio.to_thread(store.still_follows, push.chat_id, push.topic_key):
         await asyncio.to_thread(store.discard, push)
         return False
