@@ -27,6 +27,7 @@ from retrieval.llm import LLMComposer, build_chat_model
 from retrieval.status import IndexStatus, index_status
 from retrieval.store import HnswParams, IndexStore, index_name, open_client
 from retrieval.textindex import TextIndex
+from retrieval.timeline import TimelineBuilder
 
 USER_AGENT = "newsbot/0.1 (+news QA bot)"
 
@@ -118,6 +119,11 @@ class Runtime:
     @cached_property
     def retriever(self) -> Retriever:
         return Retriever(self.store, self.model, lexical=self.text_index)
+
+    @cached_property
+    def timelines(self) -> TimelineBuilder:
+        """Timelines of a topic: the retriever's articles and the stories they belong to."""
+        return TimelineBuilder(self.retriever)
 
     @cached_property
     def answerer(self) -> NewsAnswerer:

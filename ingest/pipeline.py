@@ -9,7 +9,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -19,6 +19,8 @@ from ingest.chunking import ChunkingParams, chunk_text
 from ingest.sources import SourceResult, SourceSpec
 from retrieval.embedding import Encoder
 from retrieval.store import IndexStore
+from retrieval.stories import StoryParams, article_vector
+from retrieval.story_index import NewArticle, group_into_stories, needs_backfill
 from retrieval.types import ArticleRecord, Passage
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ class IngestReport:
     # ingest's time goes, for operators and for bench/ingest.py.
     stages: dict[str, float] = field(default_factory=dict)
     finished_at: str = ""
+    # Stories this run started and stories it added to (and older articles given a story).
+    stories: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -60,6 +64,7 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "stages": {stage: round(seconds, 3) for stage, seconds in self.stages.items()},
             "finished_at": self.finished_at,
+            "stories": dict(self.stories) or {"new": 0, "updated": 0, "backfilled": 0},
         }
 
 
@@ -280,6 +285,7 @@ def apply_plan(
     params: ChunkingParams,
     progress: Progress | None = None,
     clock: StageClock | None = None,
+    story_params: StoryParams | None = None,
 ) -> IngestReport:
     """Embed what is new and commit it with what it replaces; or only record the run."""
     clock = clock or StageClock()
@@ -305,7 +311,7 @@ def apply_plan(
             stale_dates[indexed[unchanged_id].key] = feed_date
     if stale_dates:
         store.note_feed_dates(stale_dates)
-    if not plan.changes_index:
+    if not plan.changes_index and not needs_backfill(indexed.values()):
         _finish(report, clock)
         store.record_ingest(report.to_dict())
         return report
@@ -337,17 +343,46 @@ def apply_plan(
 
     retired = [indexed[a.id] for a in plan.updated] + [indexed[i] for i in plan.removed]
     total = sum(len(passages) for _, passages in by_article)
-    clock.start("indexing")
+    clock.start("stories")
     with store.transaction() as transaction:
+        new = [
+            NewArticle(
+                article_record(a, len(ps)),
+                article_vector([vectors[p.text_hash] for p in ps]),
+                ps[0].text,
+            )
+            for a, ps in by_article
+            if ps
+        ]
+        stories = group_into_stories(
+            store,
+            transaction,
+            new,
+            indexed=indexed,
+            leaving={a.id for a in plan.updated} | set(plan.removed),
+            params=story_params or StoryParams(),
+        )
+        report.stories = stories.summary()
+        clock.start("indexing")
         note("indexing", 0, total)
         done = 0
         for batch in _batches(by_article, PUT_BATCH):
-            records = [(article_record(a, len(ps)), ps) for a, ps in batch]
+            records = [
+                (
+                    replace(
+                        article_record(a, len(ps)),
+                        story_id=stories.assigned.get(a.id, a.id),
+                    ),
+                    ps,
+                )
+                for a, ps in batch
+            ]
             rows = [vectors[p.text_hash] for _, ps in batch for p in ps]
             transaction.put(records, np.stack(rows) if rows else np.zeros((0, 1), np.float32))
             done += len(rows)
             note("indexing", done, total)
         transaction.retire(retired)
+        transaction.set_stories(stories.backfilled)
         clock.stop()
         _finish(report, clock)
         transaction.commit(report.to_dict())

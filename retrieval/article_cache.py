@@ -19,7 +19,7 @@ from pathlib import Path
 
 from retrieval.types import ArticleRecord
 
-SCHEMA = 1
+SCHEMA = 2  # 2: records carry story_id
 
 
 class ArticleCache:

@@ -150,11 +150,13 @@ def live_at(generation: int) -> dict:
 
 
 def changed_between(since: int, upto: int) -> dict:
-    """Chroma filter: article versions added or retired by a commit in (since, upto]."""
+    """Chroma filter: article versions added or retired by a commit in (since, upto], or
+    given their story by one (`story_at`: a story backfilled in place on older versions)."""
     return {
         "$or": [
             {"$and": [{"added": {"$gt": since}}, {"added": {"$lte": upto}}]},
             {"$and": [{"removed": {"$gt": since}}, {"removed": {"$lte": upto}}]},
+            {"$and": [{"story_at": {"$gt": since}}, {"story_at": {"$lte": upto}}]},
         ]
     }
 
@@ -206,6 +208,11 @@ class IndexStore:
 
     def _commits(self):
         return self._collection("commits")
+
+    def article_vectors_collection(self):
+        """One vector per article version (the mean of its passages'), with its date: the
+        nearest articles a new one is compared with to find its story."""
+        return self._collection("artvecs", configuration=self.hnsw.configuration())
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -305,6 +312,46 @@ class IndexStore:
                     self.articles_collection(), include=["metadatas"], where=where
                 )
             ]
+
+    def story_articles(self, story_ids: Iterable[str], generation: int) -> list[ArticleRecord]:
+        """The article versions of these stories that a reader at `generation` sees: asked of
+        the store by story id, so the cost follows the stories, not the archive."""
+        wanted = sorted(set(story_ids))
+        found: list[ArticleRecord] = []
+        for i in range(0, len(wanted), 100):
+            where = {"$and": [{"story_id": {"$in": wanted[i : i + 100]}}, live_at(generation)]}
+            found.extend(self._article_records(where))
+        return found
+
+    def nearest_articles(
+        self, vector: np.ndarray, k: int, where: dict | None = None
+    ) -> list[tuple[str, float]]:
+        """Version keys and cosine similarities of the nearest article vectors (of any
+        version and generation: the caller keeps the ones it sees)."""
+        with self._reading():
+            collection = self.article_vectors_collection()
+            if not collection.count():
+                return []
+            found = collection.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                n_results=k,
+                where=where,
+                include=["distances"],
+            )
+        return [
+            (id_, 1.0 - float(dist))
+            for id_, dist in zip(found["ids"][0], found["distances"][0], strict=True)
+        ]
+
+    def has_article_vectors(self, keys: Iterable[str]) -> set[str]:
+        """Which of these version keys have an article vector stored."""
+        wanted = list(dict.fromkeys(keys))
+        have: set[str] = set()
+        with self._reading():
+            collection = self.article_vectors_collection()
+            for i in range(0, len(wanted), PAGE):
+                have.update(collection.get(ids=wanted[i : i + PAGE], include=[])["ids"])
+        return have
 
     def article_states(self) -> dict[str, tuple[str, str]]:
         """article_id -> (content_hash, origin) of every live article."""
@@ -515,6 +562,7 @@ class Transaction:
             for j in range(0, len(ids), PAGE):
                 passages.delete(ids=ids[j : j + PAGE])
             articles.update(ids=[a.key for a in group], metadatas=[{"collected": 1}] * len(group))
+            self.store.article_vectors_collection().delete(ids=[a.key for a in group])
 
     def put(self, batch: list[tuple[ArticleRecord, list[Passage]]], vectors: np.ndarray) -> None:
         """Write article versions and their passages (`vectors` in the same order) at this
@@ -558,6 +606,41 @@ class Transaction:
         if record.published_ts is not None:
             meta["published_ts"] = record.published_ts  # and to a date range
         return meta
+
+    def put_article_vectors(self, records: list[ArticleRecord], vectors: np.ndarray) -> None:
+        """Store article vectors (keyed by version: rewriting one is harmless, and readers
+        never use them) for finding the stories of articles to come."""
+        if not records:
+            return
+        with self.store._writing():
+            for i in range(0, len(records), PAGE):
+                group = records[i : i + PAGE]
+                metadatas: list[dict[str, Any]] = []
+                for r in group:
+                    meta: dict[str, Any] = {"article_id": r.article_id}
+                    if r.published_ts is not None:
+                        meta["published_ts"] = r.published_ts
+                    metadatas.append(meta)
+                self.store.article_vectors_collection().upsert(
+                    ids=[r.key for r in group],
+                    metadatas=metadatas,
+                    embeddings=np.asarray(vectors[i : i + PAGE], dtype=np.float32),
+                )
+
+    def set_stories(self, stories: dict[str, str]) -> None:
+        """Give live versions written before stories existed (key -> story id) their story
+        in place, marked `story_at` this generation: readers learn it with this commit's
+        changes, and a reader at an earlier generation ignores story ids."""
+        keys = sorted(stories)
+        with self.store._writing():
+            for i in range(0, len(keys), PAGE):
+                group = keys[i : i + PAGE]
+                self.store.articles_collection().update(
+                    ids=group,
+                    metadatas=[
+                        {"story_id": stories[k], "story_at": self.generation} for k in group
+                    ],
+                )
 
     def retire(self, articles: Iterable[ArticleRecord]) -> None:
         """Mark these live versions removed as of this generation."""

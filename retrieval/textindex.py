@@ -165,7 +165,8 @@ class TextIndex:
             changes = store.live_articles(generation)
         else:
             changes = store.article_changes(synced, generation)
-        live = [a for a in changes if a.visible_at(generation)]
+        # A version only given its story in place (added before `synced`) has its rows.
+        live = [a for a in changes if a.visible_at(generation) and a.added > synced]
         retired = [a.key for a in changes if not a.visible_at(generation)]
         rows = (
             (p.id, passage_key(p.id), p.source, timestamp_or_none(p.published_at), document_text(p))

@@ -192,6 +192,10 @@ class ArticleRecord:
     added: int = 0
     removed: int = 0
     feed_date: str | None = None  # what its feed entry said (feeds only), to skip refetching
+    # The story it belongs to (retrieval/stories.py): the id of the story's first article,
+    # so a story keeps its id as it grows. "" for records written before stories existed,
+    # until the next ingest backfills them.
+    story_id: str = ""
 
     @property
     def key(self) -> str:
@@ -232,6 +236,8 @@ class ArticleRecord:
                 meta[key] = value
         if self.feed_date is not None:
             meta["feed_date"] = self.feed_date
+        if self.story_id:
+            meta["story_id"] = self.story_id
         if self.published_ts is not None:
             meta["published_ts"] = self.published_ts
         return meta
@@ -253,4 +259,5 @@ class ArticleRecord:
             added=int(meta.get("added", 0)),
             removed=int(meta.get("removed", 0)),
             feed_date=meta.get("feed_date"),
+            story_id=str(meta.get("story_id") or ""),
         )

@@ -18,6 +18,7 @@ from bot.cli.exits import Exit, UsageError, fail
 from bot.cli.follows_cmd import cmd_follows
 from bot.cli.index_cmds import cmd_ingest, cmd_status
 from bot.cli.query_cmds import cmd_ask, cmd_search
+from bot.cli.story_cmds import add_date_argument, cmd_stories, cmd_timeline
 from bot.logs import configure_logging
 from bot.settings import ServeSettings, Settings
 from retrieval.errors import BadQuestionError, NewsbotError
@@ -61,6 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer a question with numbered sources")
     ask.add_argument("question", help="the question, or - to read one per line from stdin")
     ask.add_argument("--json", action="store_true")
+
+    stories = commands.add_parser("stories", help="the stories in the index, newest first")
+    add_date_argument(stories, "--since", "only stories with an article dated on or after")
+    stories.add_argument("--json", action="store_true")
+
+    timeline = commands.add_parser("timeline", help="the events of a topic, in date order")
+    timeline.add_argument("query", help='the topic: "Serra Valley talks"')
+    add_date_argument(timeline, "--since", "only events on or after")
+    add_date_argument(timeline, "--until", "only events on or before")
+    timeline.add_argument("--json", action="store_true")
 
     evaluate = commands.add_parser("eval", help="score retrieval and answers on a dataset")
     add_eval_arguments(evaluate)
@@ -108,6 +119,8 @@ def _command(name: str):
         "ask": cmd_ask,
         "eval": cmd_eval,
         "follows": cmd_follows,
+        "stories": cmd_stories,
+        "timeline": cmd_timeline,
     }[name]
 
 

@@ -93,3 +93,29 @@ def render_answer(answer: Answer, now: datetime | None = None) -> str:
     if footer:
         lines += ["", footer]
     return "\n".join(lines)
+
+
+def render_stories(result: dict) -> str:
+    """Stories newest first: dates, title, how many articles and which outlets."""
+    if not result["stories"]:
+        return "no stories"
+    blocks = []
+    for story in result["stories"]:
+        first, last = day(story["first_published"]), day(story["last_published"])
+        when = first if first == last else f"{first} .. {last}"
+        articles = f"{story['articles']} article{'s' if story['articles'] != 1 else ''}"
+        blocks.append(f"{when}  {story['title']}\n    {articles}: {join_names(story['outlets'])}")
+    return "\n".join(blocks)
+
+
+def render_timeline(result: dict) -> str:
+    """Entries oldest first: day, sentence, and the outlets (with links) that reported it."""
+    if not result["entries"]:
+        return "Nothing in the news I have matches that topic."
+    blocks = []
+    for entry in result["entries"]:
+        outlets = join_names([c["source"] for c in entry["citations"]])
+        lines = [f"{day(entry['date'])}  {entry['text']}", f"    {outlets}"]
+        lines += [f"    {c['url']}" for c in entry["citations"] if c["url"]]
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)

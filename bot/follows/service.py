@@ -21,10 +21,11 @@ import numpy as np
 
 from bot.follows.matching import Match, MatchParams, match, story_words, topic_terms
 from bot.follows.store import Follow, FollowStore, PlannedPush, topic_key
-from bot.follows.stories import Story, stories_changed
 from retrieval.embedding import Encoder
 from retrieval.sentences import split_sentences
 from retrieval.store import IndexStore
+from retrieval.stories import Story
+from retrieval.story_index import stories_changed
 from retrieval.types import ArticleRecord
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,12 @@ WHATSNEW_LIMIT = 10
 SENTENCE_CHARS = 300
 
 StoriesChanged = Callable[[IndexStore, int, int], list[Story]]
+
+
+def with_news(stories: Sequence[Story], since: int, upto: int) -> list[Story]:
+    """The stories that gained an article in (since, upto]: a story that only lost one, or
+    was given its id by a backfill of older articles, brings no news."""
+    return [s for s in stories if any(since < a.added <= upto for a in s.articles)]
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,8 @@ class FollowService:
         if committed <= since:
             return PlanReport(since, committed, 0, 0, recorded=False)
         follows = self.follows.follows()
-        stories = self.changed(self.store, since, committed) if follows else []
+        changed = self.changed(self.store, since, committed) if follows else []
+        stories = with_news(changed, since, committed)
         best: dict[tuple[int, str], tuple[StoryText, Follow, Match]] = {}
         for text, follow, how in self.matches(self.story_texts(stories), follows):
             pair = (follow.chat_id, text.story.id)
@@ -203,7 +211,11 @@ class FollowService:
             follows = [Follow(chat_id, topic, self.encode_topic(topic), 0.0)]
         else:
             follows = self.follows.follows(chat_id)
-        stories = self.changed(self.store, since, committed) if follows else []
+        stories = (
+            with_news(self.changed(self.store, since, committed), since, committed)
+            if follows
+            else []
+        )
         by_story: dict[str, tuple[StoryText, Follow, Match]] = {}
         for text, follow, how in self.matches(self.story_texts(stories), follows):
             known = by_story.get(text.story.id)

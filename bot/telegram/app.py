@@ -45,11 +45,13 @@ FOLLOW_COMMANDS = [
 PRIVATE_COMMANDS = [
     BotCommand("start", "What I know and how to ask"),
     BotCommand("help", "How to ask"),
+    BotCommand("timeline", "What has happened in a topic: /timeline TOPIC"),
     *FOLLOW_COMMANDS,
 ]
 GROUP_COMMANDS = [
     BotCommand("ask", "Ask a question about the news"),
     BotCommand("help", "How to ask"),
+    BotCommand("timeline", "What has happened in a topic: /timeline TOPIC"),
     *FOLLOW_COMMANDS,
 ]
 ADMIN_COMMANDS = [

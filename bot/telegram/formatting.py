@@ -322,7 +322,8 @@ def help_html(*, bot_username: str, is_admin: bool = False, user_id: int | None 
     parts = [
         "<b>How to ask</b>",
         _how_to_ask(bot_username),
-        "/start what I know\n/help this message\n/ask <i>question</i> ask in a group",
+        "/start what I know\n/help this message\n/ask <i>question</i> ask in a group\n"
+        "/timeline <i>topic</i> what has happened, in date order",
     ]
     if is_admin:
         parts.append(

@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram import admin, follow, info, questions
+from bot.telegram import admin, follow, info, questions, timelines
 from bot.telegram.errors import on_error
 
 
@@ -22,6 +22,7 @@ def register(application: Application, admin_ids: list[int]) -> None:
     add = application.add_handler
     add(CommandHandler("start", info.start, filters=messages & filters.ChatType.PRIVATE))
     add(CommandHandler("help", info.help_command, filters=messages))
+    add(CommandHandler("timeline", timelines.timeline_command, filters=messages))
     add(CommandHandler("status", admin.status_command, filters=messages & admins))
     add(CommandHandler("reingest", admin.reingest_command, filters=messages & admins))
     add(CommandHandler("add", admin.add_command, filters=messages & admins))

@@ -32,12 +32,14 @@ from bot.telegram.sending import (
     thread_of,
     typing_action,
 )
+from bot.telegram.timelines import show_timeline
 from retrieval.errors import (
     BadQuestionError,
     IndexNotFoundError,
     NewsbotError,
     StoreUnavailableError,
 )
+from retrieval.timeline import timeline_topic
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,9 @@ async def ask(
     """Answer `question` from `message` in its chat: the whole path of one question."""
     service, state = context.service, context.state
     question = question.strip()
+    if timeline_topic(question):  # "timeline of …", "what has happened in …"
+        await show_timeline(context, message, question)
+        return
     refusal = admit(
         question,
         user_id=message.from_user.id if message.from_user else None,

@@ -19,6 +19,7 @@ from bot.telegram.context import BotState
 from ingest.pipeline import IngestReport
 from ingest.sources import parse_sources_file, spec_from_argument
 from retrieval.status import IndexStatus
+from retrieval.timeline import Timeline
 from retrieval.types import Answer
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,9 @@ class NewsService:
 
     def status(self) -> IndexStatus:
         return self.runtime.status()
+
+    def timeline(self, topic: str) -> Timeline:
+        return self.runtime.timelines.build(topic)
 
     def reingest(self, progress: Progress) -> IngestReport:
         """Re-read the whole sources file (articles gone from it are removed)."""

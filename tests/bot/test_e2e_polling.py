@@ -73,8 +73,8 @@ def test_starts_registers_commands_and_polls(api, bot):
         for call in api.calls_to("setMyCommands")
     }
     follows = ["follow", "following", "unfollow", "whatsnew"]
-    assert scopes["all_private_chats"] == ["start", "help", *follows]
-    assert scopes["all_group_chats"] == ["ask", "help", *follows]
+    assert scopes["all_private_chats"] == ["start", "help", "timeline", *follows]
+    assert scopes["all_group_chats"] == ["ask", "help", "timeline", *follows]
     assert api.calls_to("getMe")
     assert api.calls_to("getUpdates")[-1].params.get("timeout")  # long polling
 

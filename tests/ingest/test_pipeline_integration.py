@@ -16,7 +16,14 @@ def test_first_ingest_then_rerun_embeds_nothing(ingest, store, news_dir):
     first = ingest(news_dir)
     assert (first.added, first.failed) == (2, [])
     assert first.embedded > 0
-    assert list(first.stages) == ["reading", "model", "chunking", "embedding", "indexing"]
+    assert list(first.stages) == [
+        "reading",
+        "model",
+        "chunking",
+        "embedding",
+        "stories",
+        "indexing",
+    ]
     assert 0 < sum(first.stages.values()) <= first.seconds
     assert first.stages["embedding"] > first.stages["chunking"]
     generation = store.committed()
