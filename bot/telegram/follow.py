@@ -23,14 +23,16 @@ import time
 from datetime import UTC, datetime
 from html import escape
 
-from telegram import Message, Update
+from telegram import Bot, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.follows.store import FollowLimitError, PendingPush
+from bot.follows.store import FollowLimitError, FollowStore, PendingPush
 from bot.telegram import follow_format
 from bot.telegram.context import BotContext
+from bot.telegram.follow_format import PushPacer
 from bot.telegram.questions import user_message_for
+from bot.telegram.recent_answers import RecentAnswers
 from bot.telegram.retry import retry_after_seconds
 from bot.telegram.sending import reply, send_html, sources_keyboard
 from retrieval.errors import NewsbotError
@@ -209,16 +211,16 @@ async def pump(context: BotContext) -> None:
             await asyncio.to_thread(service.plan_pushes)
         except NewsbotError as error:
             logger.warning("follows: cannot plan pushes now: %s", error)
-        await send_pending(context)
+        await send_pending(context.bot, service.follow_store, state.pacer, state.answers)
     finally:
         state.pumping = False
 
 
-async def send_pending(context: BotContext) -> int:
-    """Send the pending pushes this process can claim; how many went out."""
-    service = context.service
-    store = service.follow_store
-    pacer = service.state.pacer
+async def send_pending(
+    bot: Bot, store: FollowStore, pacer: PushPacer, answers: RecentAnswers
+) -> int:
+    """Send the pending pushes this process can claim, paced; how many went out. Pushes a
+    chat may not receive yet (its per-chat limit) are postponed, not waited for."""
     sent = 0
     while True:
         batch = await asyncio.to_thread(store.claim, OWNER, CLAIM_BATCH)
@@ -231,13 +233,13 @@ async def send_pending(context: BotContext) -> int:
                 continue
             await asyncio.sleep(pacer.global_wait(time.monotonic()))
             pacer.record(push.chat_id, time.monotonic())
-            if await _send_one(context, push):
+            if await send_one(bot, store, answers, push):
                 sent += 1
 
 
-async def _send_one(context: BotContext, push: PendingPush) -> bool:
-    service = context.service
-    store = service.follow_store
+async def send_one(bot: Bot, store: FollowStore, answers: RecentAnswers, push: PendingPush) -> bool:
+    """Send one push unless its follow is gone or the chat has the story already; record it
+    as delivered only once Telegram accepted it."""
     if not await asyncio.to_thread(store.still_follows, push.chat_id, push.topic_key):
         await asyncio.to_thread(store.discard, push)
         return False
@@ -246,12 +248,9 @@ async def _send_one(context: BotContext, push: PendingPush) -> bool:
         await asyncio.to_thread(store.discard, push)
         return False
     html = follow_format.push_html(push.message, now=datetime.now(UTC))
-    answer = follow_format.push_answer(push.message)
-    key = service.state.answers.put(answer, answer_in_last=True)
+    key = answers.put(follow_format.push_answer(push.message), answer_in_last=True)
     try:
-        await send_html(
-            context.bot, push.chat_id, [html], markup=sources_keyboard(key, revealed=False)
-        )
+        await send_html(bot, push.chat_id, [html], markup=sources_keyboard(key, revealed=False))
     except Forbidden:
         dropped = await asyncio.to_thread(store.drop_chat, push.chat_id)
         logger.warning(
