@@ -31,6 +31,7 @@ from retrieval.types import ArticleRecord
 logger = logging.getLogger(__name__)
 
 WHATSNEW_LIMIT = 10
+FIRST_ASK_GENERATIONS = 10  # a chat that never asked nor followed: the last ingests only
 SENTENCE_CHARS = 300
 
 StoriesChanged = Callable[[IndexStore, int, int], list[Story]]
@@ -206,7 +207,7 @@ class FollowService:
         pushed to, newest first (at most WHATSNEW_LIMIT), as push messages; and the
         generation they were read at. The chat is then marked as having seen it."""
         committed = self.store.require()
-        since = self.follows.seen_generation(chat_id)
+        since = self.follows.seen_generation(chat_id) or max(0, committed - FIRST_ASK_GENERATIONS)
         if topic:
             follows = [Follow(chat_id, topic, self.encode_topic(topic), 0.0)]
         else:
