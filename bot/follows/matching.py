@@ -80,3 +80,17 @@ def match(
         dense=dense_similarity(topic_vector, passage_vectors),
         lexical=lexical_coverage(terms, words),
     )
+
+
+def match_topics(
+    topic_vectors: np.ndarray,
+    terms: list[frozenset[str]],
+    passage_vectors: np.ndarray,
+    words: frozenset[str],
+) -> list[Match]:
+    """`match` for many topics against one story at once (one matrix product)."""
+    matrix = np.asarray(passage_vectors, dtype=np.float32)
+    if matrix.size == 0 or not len(terms):
+        return [Match(0.0, lexical_coverage(t, words)) for t in terms]
+    dense = (matrix @ np.asarray(topic_vectors, dtype=np.float32).T).max(axis=0)
+    return [Match(float(d), lexical_coverage(t, words)) for d, t in zip(dense, terms, strict=True)]

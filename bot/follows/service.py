@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.follows.matching import Match, MatchParams, match, story_words, topic_terms
+from bot.follows.matching import Match, MatchParams, match_topics, story_words, topic_terms
 from bot.follows.store import Follow, FollowStore, PlannedPush, topic_key
 from retrieval.embedding import Encoder
 from retrieval.sentences import split_sentences
@@ -151,13 +151,17 @@ class FollowService:
         self, texts: Sequence[StoryText], follows: Sequence[Follow]
     ) -> list[tuple[StoryText, Follow, Match]]:
         """Every (story, follow) pair the matcher accepts."""
-        terms = {f.key: topic_terms(f.topic) for f in follows}
+        if not follows:
+            return []
+        terms = [topic_terms(f.topic) for f in follows]
+        topics = np.vstack([f.vector for f in follows])
         found = []
         for text in texts:
-            for follow in follows:
-                if text.vectors.size == 0:
-                    continue
-                how = match(follow.vector, terms[follow.key], text.vectors, text.words)
+            if text.vectors.size == 0:
+                continue
+            for follow, how in zip(
+                follows, match_topics(topics, terms, text.vectors, text.words), strict=True
+            ):
                 if how.accepted(self.params):
                     found.append((text, follow, how))
         return found

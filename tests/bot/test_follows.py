@@ -11,7 +11,14 @@ import sys
 import numpy as np
 import pytest
 
-from bot.follows.matching import Match, MatchParams, match, story_words, topic_terms
+from bot.follows.matching import (
+    Match,
+    MatchParams,
+    match,
+    match_topics,
+    story_words,
+    topic_terms,
+)
 from bot.follows.store import (
     CLAIM_SECONDS,
     MIGRATIONS,
@@ -227,6 +234,17 @@ def test_a_story_matches_on_meaning_and_words_together():
     assert found.accepted(params)
     assert not Match(dense=0.85, lexical=0.0).accepted(params)  # close in meaning only
     assert not Match(dense=0.4, lexical=1.0).accepted(params)  # the words, another story
+
+
+def test_many_topics_at_once_score_as_one_at_a_time():
+    topics = np.vstack([vec(1, 0, 0), vec(0, 1, 0), vec(1, 1, 0)])
+    terms = [topic_terms("serra"), topic_terms("chips"), topic_terms("serra chips")]
+    passages = np.vstack([vec(0, 1, 0), vec(0.9, 0.1, 0)])
+    words = story_words(["Serra Valley"])
+    many = match_topics(topics, terms, passages, words)
+    one = [match(t, w, passages, words) for t, w in zip(topics, terms, strict=True)]
+    assert [m.lexical for m in many] == [m.lexical for m in one] == [1.0, 0.0, 0.5]
+    np.testing.assert_allclose([m.dense for m in many], [m.dense for m in one], rtol=1e-6)
 
 
 def test_no_passages_or_no_words_never_match():
