@@ -27,8 +27,8 @@ LEXICAL_WEIGHT = 0.5
 
 @dataclass(frozen=True)
 class MatchParams:
-    threshold: float = 0.75
-    min_dense: float = 0.45
+    threshold: float = 1.10
+    min_dense: float = 0.30
 
 
 @dataclass(frozen=True)

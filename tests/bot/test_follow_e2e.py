@@ -45,10 +45,17 @@ def serra(title: str) -> dict:
     return next(a for a in map(json.loads, STORIES.read_text().splitlines()) if a["title"] == title)
 
 
-TALKS = serra("Mediators announce Serra Valley peace talks in Port Alva")
 WIRE_HG = serra("Truce monitors head for the Serra Valley")
 WIRE_PC = serra("Serra Valley: ceasefire mission to deploy next week")
 OBSERVERS = serra("Observers for the Serra Valley ceasefire named")
+# the same report in another outlet: news of the observers' story, had the reader still followed
+OBSERVERS_COPY = {
+    **OBSERVERS,
+    "source": "Coastal Herald",
+    "published_at": "2026-03-08T09:00:00Z",
+    "title": "Serra Valley ceasefire observers named",
+    "url": "https://coastal-herald.example/2026/03/08/observers",
+}
 
 
 def write_news(root: Path, articles: list[dict]) -> None:
@@ -136,7 +143,7 @@ def test_a_reader_gets_each_matching_story_once_and_nothing_else(workdir):
             pushed_before = len(api.sent_to(chat["id"]))
 
             # two matching stories (one the wire story in two outlets) and an unrelated one
-            write_news(workdir, [TALKS, WIRE_HG, WIRE_PC, UNRELATED])
+            write_news(workdir, [OBSERVERS, WIRE_HG, WIRE_PC, UNRELATED])
             generation = planned(store_path)
             assert "added 4," in reingest(api, admin_chat, admin)
             settled(store_path, generation, api)
@@ -147,8 +154,8 @@ def test_a_reader_gets_each_matching_story_once_and_nothing_else(workdir):
             assert "carried by Harbor Gazette and Plains Courier" in wire[0]
             assert "2026-03-05" in wire[0]
             assert "harbor-gazette.example" in wire[0]
-            talks = [p for p in pushes if "Port Alva" in p and p is not wire[0]]
-            assert len(talks) == 1
+            observers = [p for p in pushes if "Observers for the Serra Valley" in p]
+            assert len(observers) == 1, pushes
             assert all(UNRELATED_TITLE not in p and "processors" not in p for p in pushes)
             assert all(p.startswith(f"<b>New on {TOPIC}</b>") for p in pushes)
             [sources] = [c for c in api.sent_to(chat["id"])[-1:]]
@@ -178,7 +185,7 @@ def test_a_reader_gets_each_matching_story_once_and_nothing_else(workdir):
             assert "Stopped following" in reply_after(api, chat["id"], count + 1)
             count = len(api.sent_to(chat["id"]))
             generation = planned(store_path)
-            write_news(workdir, [TALKS, WIRE_HG, WIRE_PC, UNRELATED, OBSERVERS])
+            write_news(workdir, [OBSERVERS, WIRE_HG, WIRE_PC, UNRELATED, OBSERVERS_COPY])
             assert "added 1," in reingest(api, admin_chat, admin)
             settled(store_path, generation, api)
             assert len(api.sent_to(chat["id"])) == count
