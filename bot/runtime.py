@@ -12,6 +12,8 @@ from functools import cached_property, partial
 
 import httpx
 
+from bot.follows.service import FollowService
+from bot.follows.store import FollowStore
 from bot.settings import Settings
 from ingest.chunking import CHUNKING_SCHEME, ChunkingParams
 from ingest.netguard import guarded_client
@@ -135,6 +137,15 @@ class Runtime:
             index_updated=self.index_updated,
         )
 
+    @cached_property
+    def follow_store(self) -> FollowStore:
+        """The chats' follows and pushes (SQLite, NEWSBOT_FOLLOWS_DB)."""
+        return FollowStore(self.settings.follows_path)
+
+    @cached_property
+    def follows(self) -> FollowService:
+        return FollowService(self.store, self.model, self.follow_store)
+
     def index_updated(self) -> str | None:
         """When the last ingest into the index finished (ISO 8601), None before any."""
         return (self.store.last_ingest() or {}).get("finished_at") or None
@@ -187,3 +198,5 @@ class Runtime:
     def close(self) -> None:
         if "http" in self.__dict__:
             self.http.close()
+        if "follow_store" in self.__dict__:
+            self.follow_store.close()

@@ -64,6 +64,16 @@ class Settings(BaseSettings):
         "allowed. Nothing else private is ever fetched. Empty: only public addresses.",
     )
 
+    @field_validator("follows_db", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def follows_path(self) -> Path:
+        """Where the follows database is: NEWSBOT_FOLLOWS_DB, or under the data directory."""
+        return self.follows_db or self.data_dir / "follows.sqlite"
+
     @field_validator("fetch_allow_hosts", mode="before")
     @classmethod
     def _comma_separated_hosts(cls, value):
@@ -98,6 +108,11 @@ class Settings(BaseSettings):
         description="Recent question/answer turns per chat used for follow-ups; 0: none.",
         ge=0,
         le=20,
+    )
+    follows_db: Path | None = Field(
+        None,
+        description="SQLite file of the chats' follows and pushes; unset: follows.sqlite under "
+        "NEWSBOT_DATA_DIR. Replicas that share one file (one host) send each push once.",
     )
     log_level: str = Field("WARNING", description="Python logging level for the CLI and bot.")
     log_format: Literal["text", "json"] = Field(
@@ -159,6 +174,9 @@ class ServeSettings(Settings):
     )
     chat_questions_per_minute: int = Field(
         20, description="Questions one chat (group, channel) may ask per minute.", ge=1
+    )
+    max_follows: int = Field(
+        10, description="Topics one chat may follow at once (/follow).", ge=1, le=100
     )
     concurrent_updates: int = Field(
         32,

@@ -3,7 +3,8 @@
 `TELEGRAM_API_BASE_URL=<server.base_url>` points the bot at it. It answers
 `POST /bot<token>/<method>` with `{"ok": ..., "result": ...}` the way Telegram does: getMe,
 getUpdates (real long polling: `timeout`, `offset` confirming updates), sendMessage,
-editMessageText, sendChatAction, answerCallbackQuery, answerInlineQuery, setWebhook,
+editMessageText, sendChatAction, answerCallbackQuery, answerInlineQuery, getChatMember
+(members are "member" unless `set_member` says otherwise), setWebhook,
 deleteWebhook, getWebhookInfo, setMyCommands, getMyCommands, deleteMyCommands. HTML text is
 parsed as strictly as Telegram does (`telegram_html`); messages over 4096 characters, edits
 that change nothing, unknown chats and unknown messages get Telegram's 400 errors; a wrong
@@ -14,7 +15,8 @@ posts, button presses, inline queries). In webhook mode the same helpers POST th
 the bot's webhook with the secret header instead. Every call is recorded; `wait_for` blocks
 until a condition over the recorded calls holds. `fail(method, ...)` injects error replies:
 429 with retry_after, 400, 5xx, or a dropped connection; `outage(seconds, ...)` fails every
-call for a while (Telegram down: 5xx, or connections dropped).
+call for a while (Telegram down: 5xx, or connections dropped); `block(chat)` makes every
+message to a chat fail with 403, as when a user blocks the bot.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class FakeBotApi:
         self.outages: list[tuple[float, float, Failure]] = []  # (start, end) monotonic
         self.webhook: dict | None = None
         self.commands: dict[str, list[dict]] = {}
+        self.members: dict[tuple[int, int], str] = {}  # (chat, user) -> status
+        self.blocked: set[int] = set()
         self._stopping = False
         self._server: ThreadingHTTPServer | None = None
         self._user_ids = itertools.count(1001)
@@ -305,6 +309,15 @@ class FakeBotApi:
                 Failure(0 if drop else status, description, retry_after, drop)
             )
 
+    def set_member(self, chat: dict, user: dict, status: str) -> None:
+        """`user`'s status in `chat` for getChatMember: creator, administrator, member..."""
+        self.members[(chat["id"], user["id"])] = status
+
+    def block(self, chat: dict) -> None:
+        """Messages to `chat` fail with 403 from now on (the user blocked the bot)."""
+        with self._cond:
+            self.blocked.add(chat["id"])
+
     def outage(
         self,
         seconds: float,
@@ -488,8 +501,34 @@ class FakeBotApi:
         self._chat(params.get("chat_id"))
         return True
 
+    def _api_getchatmember(self, params: dict) -> dict:
+        chat = self._chat(params.get("chat_id"))
+        user_id = int(params.get("user_id") or 0)
+        status = self.members.get((chat["id"], user_id), "member")
+        member: dict[str, Any] = {
+            "status": status,
+            "user": {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"},
+        }
+        if status in ("creator", "administrator"):
+            member["is_anonymous"] = False
+        if status == "administrator":
+            member.update(
+                {
+                    right: True
+                    for right in (
+                        "can_be_edited can_manage_chat can_delete_messages "
+                        "can_manage_video_chats can_restrict_members can_promote_members "
+                        "can_change_info can_invite_users can_post_stories can_edit_stories "
+                        "can_delete_stories"
+                    ).split()
+                }
+            )
+        return member
+
     def _api_sendmessage(self, params: dict) -> dict:
         chat = self._chat(params.get("chat_id"))
+        if chat["id"] in self.blocked:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
         text = _check_text(params)
         message = {
             "message_id": next(self._message_ids[chat["id"]]),

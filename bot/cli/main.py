@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from bot.cli.eval_cmd import add_eval_arguments, cmd_eval
 from bot.cli.exits import Exit, UsageError, fail
+from bot.cli.follows_cmd import cmd_follows
 from bot.cli.index_cmds import cmd_ingest, cmd_status
 from bot.cli.query_cmds import cmd_ask, cmd_search
 from bot.cli.story_cmds import add_date_argument, cmd_stories, cmd_timeline
@@ -75,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="score retrieval and answers on a dataset")
     add_eval_arguments(evaluate)
 
+    follows = commands.add_parser(
+        "follows", help="the chats' follows, last push and pending pushes"
+    )
+    follows.add_argument("--json", action="store_true")
+
     serve = commands.add_parser("serve", help="run the Telegram bot")
     serve.add_argument(
         "--drop-pending-updates",
@@ -112,6 +118,7 @@ def _command(name: str):
         "search": cmd_search,
         "ask": cmd_ask,
         "eval": cmd_eval,
+        "follows": cmd_follows,
         "stories": cmd_stories,
         "timeline": cmd_timeline,
     }[name]

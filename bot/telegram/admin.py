@@ -14,7 +14,7 @@ from html import escape
 from telegram import Update
 from telegram.constants import ParseMode
 
-from bot.telegram import formatting, replies
+from bot.telegram import follow, formatting, replies
 from bot.telegram.context import BotContext
 from bot.telegram.ingest_jobs import ProgressRelay
 from bot.telegram.questions import user_message_for
@@ -134,6 +134,7 @@ async def run_ingest_job(context: BotContext) -> None:
         summary, _ = await run_ingest_work(request.title, work, relay, service)
     finally:
         service.state.ingests.finish()
+    follow.push_soon(context)
     await relay.show(summary)
 
 
@@ -151,6 +152,7 @@ async def run_scheduled_ingest(context: BotContext) -> None:
         summary, report = await run_ingest_work(title, service.reingest, relay, service)
     finally:
         jobs.finish()
+    follow.push_soon(context)
     changed = report is None or bool(
         report.added or report.updated or report.removed or report.failed
     )

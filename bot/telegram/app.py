@@ -23,7 +23,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot.settings import ServeSettings
-from bot.telegram import admin, handlers
+from bot.telegram import admin, follow, handlers
 from bot.telegram.context import CONTEXT_TYPES, SERVICE_KEY
 from bot.telegram.retry import RetryingLimiter
 from bot.telegram.service import NewsService
@@ -36,15 +36,23 @@ ALLOWED_UPDATES = [
     Update.CALLBACK_QUERY,
     Update.INLINE_QUERY,
 ]
+FOLLOW_COMMANDS = [
+    BotCommand("follow", "Follow a topic: new stories are posted here"),
+    BotCommand("following", "The topics this chat follows"),
+    BotCommand("unfollow", "Stop following a topic: /unfollow N"),
+    BotCommand("whatsnew", "What's new since you last asked"),
+]
 PRIVATE_COMMANDS = [
     BotCommand("start", "What I know and how to ask"),
     BotCommand("help", "How to ask"),
     BotCommand("timeline", "What has happened in a topic: /timeline TOPIC"),
+    *FOLLOW_COMMANDS,
 ]
 GROUP_COMMANDS = [
     BotCommand("ask", "Ask a question about the news"),
     BotCommand("help", "How to ask"),
     BotCommand("timeline", "What has happened in a topic: /timeline TOPIC"),
+    *FOLLOW_COMMANDS,
 ]
 ADMIN_COMMANDS = [
     BotCommand("status", "Index size, outlets, last ingest, uptime"),
@@ -68,6 +76,16 @@ def build_application(
         service = await asyncio.to_thread(service_factory, settings)
         application.bot_data[SERVICE_KEY] = service
         await register_commands(application.bot, settings.admin_ids)
+        await asyncio.to_thread(service.start_follows)
+        if application.job_queue is None:
+            raise RuntimeError("no JobQueue: python-telegram-bot[job-queue] is not installed")
+        application.job_queue.run_repeating(
+            follow.pump,
+            interval=follow.PUMP_SECONDS,
+            first=follow.PUMP_SECONDS,
+            name=follow.PUMP_JOB,
+            job_kwargs={"max_instances": 1, "coalesce": True},
+        )
         if settings.reingest_every:
             if application.job_queue is None:
                 raise RuntimeError("no JobQueue: python-telegram-bot[job-queue] is not installed")

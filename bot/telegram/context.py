@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 
 from bot.settings import ServeSettings
 from bot.telegram.conversations import Conversations
+from bot.telegram.follow_format import PushPacer
 from bot.telegram.ingest_jobs import IngestJobs
 from bot.telegram.metrics import BotMetrics
 from bot.telegram.ratelimit import RateLimiter
@@ -33,6 +34,9 @@ class BotState:
     metrics: BotMetrics = field(default_factory=BotMetrics)  # served at /metrics
     started: float = field(default_factory=time.monotonic)
     last_error_report: float = float("-inf")
+    pacer: PushPacer = field(default_factory=PushPacer)  # pushes within Telegram's limits
+    pumping: bool = False  # the push job is running
+    chat_admins: dict[tuple[int, int], tuple[float, bool]] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: ServeSettings) -> BotState:

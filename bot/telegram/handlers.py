@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram import admin, info, questions, timelines
+from bot.telegram import admin, follow, info, questions, timelines
 from bot.telegram.errors import on_error
 
 
@@ -27,6 +27,17 @@ def register(application: Application, admin_ids: list[int]) -> None:
     add(CommandHandler("reingest", admin.reingest_command, filters=messages & admins))
     add(CommandHandler("add", admin.add_command, filters=messages & admins))
     add(CommandHandler(["status", "reingest", "add"], admin.refuse, filters=messages))
+    chats = messages | filters.UpdateType.CHANNEL_POST
+    add(CommandHandler("follow", follow.follow_command, filters=chats))
+    add(CommandHandler("following", follow.following_command, filters=chats))
+    add(CommandHandler("unfollow", follow.unfollow_command, filters=chats))
+    add(CommandHandler("whatsnew", follow.whatsnew_command, filters=chats))
+    add(
+        MessageHandler(
+            messages & filters.ChatType.PRIVATE & filters.Regex(follow.WHATSNEW_QUESTION),
+            follow.whatsnew_question,
+        )
+    )
     add(MessageHandler(messages & filters.TEXT, questions.on_message))
     add(MessageHandler(filters.UpdateType.CHANNEL_POST & filters.TEXT, questions.on_channel_post))
     add(

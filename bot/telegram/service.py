@@ -11,6 +11,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from bot.follows.service import PlanReport
+from bot.follows.store import FollowStore
 from bot.runtime import Runtime
 from bot.settings import ServeSettings
 from bot.telegram.context import BotState
@@ -62,3 +64,22 @@ class NewsService:
     def add(self, url: str, progress: Progress) -> IngestReport:
         """Read one article URL into the index."""
         return self.runtime.ingest([spec_from_argument(url)], progress=progress)
+
+    # -- follows (bot/follows) --------------------------------------------------------------
+
+    @property
+    def follow_store(self) -> FollowStore:
+        return self.runtime.follow_store
+
+    def start_follows(self) -> None:
+        """Pushes start from the generation committed now (unless they started already)."""
+        self.runtime.follows.start()
+
+    def plan_pushes(self) -> PlanReport:
+        return self.runtime.follows.plan()
+
+    def follow(self, chat_id: int, kind: str, topic: str) -> bool:
+        return self.runtime.follows.follow(chat_id, kind, topic, limit=self.settings.max_follows)
+
+    def whats_new(self, chat_id: int, kind: str, topic: str | None) -> list[dict]:
+        return self.runtime.follows.whats_new(chat_id, kind, topic)[0]

@@ -3,13 +3,16 @@ fake service (no model, no index) for handler tests."""
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from telegram import Update
 
+from bot.follows.store import FollowStore
 from bot.settings import ServeSettings
 from bot.telegram.context import BotState
 from devkit.bot_process import build_seed_index
@@ -52,6 +55,13 @@ class FakeService:
         self.ingest_gate = threading.Event()
         self.ingest_gate.set()
         self.closed = False
+        self.follow_store = FollowStore(Path(tempfile.mkdtemp()) / "follows.sqlite")
+
+    def start_follows(self) -> None:
+        self.follow_store.start_at(1)
+
+    def plan_pushes(self) -> None:
+        return None
 
     def answer(self, question: str, history: list) -> Answer:
         self.questions.append((question, list(history)))

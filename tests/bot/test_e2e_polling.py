@@ -72,8 +72,9 @@ def test_starts_registers_commands_and_polls(api, bot):
         call.params.get("scope", {}).get("type"): [c["command"] for c in call.params["commands"]]
         for call in api.calls_to("setMyCommands")
     }
-    assert scopes["all_private_chats"] == ["start", "help", "timeline"]
-    assert scopes["all_group_chats"] == ["ask", "help", "timeline"]
+    follows = ["follow", "following", "unfollow", "whatsnew"]
+    assert scopes["all_private_chats"] == ["start", "help", "timeline", *follows]
+    assert scopes["all_group_chats"] == ["ask", "help", "timeline", *follows]
     assert api.calls_to("getMe")
     assert api.calls_to("getUpdates")[-1].params.get("timeout")  # long polling
 
