@@ -73,6 +73,8 @@ class Retriever:
         self._catalog = Catalog()
         self._lock = threading.Lock()
         self._rows: OrderedDict[str, PassageRow] = OrderedDict()
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # query_vector's memo
+        self._vector_lock = threading.Lock()
         self._cache_size = cache_size
 
     # -- keeping up with commits -----------------------------------------------------------
@@ -131,7 +133,7 @@ class Retriever:
         if not catalog.articles:
             return []
         p = self.params
-        vector = np.asarray(self.encoder.encode([query.search_text])[0], dtype=np.float32)
+        vector = self.query_vector(query.search_text)
         terms = query.search_terms
         intent = query.dates
         after, before = _date_range(catalog, intent)
@@ -204,9 +206,29 @@ class Retriever:
                 candidates.append((rows[pid].passage(article), scores[pid]))
         hits = _group_and_cap(candidates, k, p)
         return [
-            replace(hit, rank=rank, similarity=self._similarity(hit.passage.id, vector, similarity))
+            replace(
+                hit,
+                rank=rank,
+                similarity=self._similarity(hit.passage.id, vector, similarity),
+                sentence_vectors=rows[hit.passage.id].sentences,
+            )
             for rank, hit in enumerate(hits, start=1)
         ]
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The model's vector of `text`; the last few are remembered, so the answer scoring
+        sentences by meaning reuses the vector its search made instead of encoding again."""
+        with self._vector_lock:
+            known = self._vectors.get(text)
+            if known is not None:
+                self._vectors.move_to_end(text)
+                return known
+        vector = np.asarray(self.encoder.encode([text])[0], dtype=np.float32)
+        with self._vector_lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > 64:
+                self._vectors.popitem(last=False)
+        return vector
 
     def _rows_of(self, ids: list[str]) -> dict[str, PassageRow]:
         """Stored rows (text, vector) of `ids`: recently shown ones from the cache."""
