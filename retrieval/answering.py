@@ -40,8 +40,15 @@ _PRONOUN = re.compile(
 
 class Composer(Protocol):
     def compose(
-        self, question: str, hits: list[SearchHit], history: Sequence[Turn]
-    ) -> Answer | None: ...
+        self,
+        question: str,
+        hits: list[SearchHit],
+        history: Sequence[Turn],
+        evidence: Sequence[tuple[int, str]] = (),
+    ) -> Answer | None:
+        """An answer written from `hits`; `evidence` is the extractive ranking's sentences,
+        (hit index, sentence) best first. None: the extractive answer stands."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -129,10 +136,6 @@ class NewsAnswerer:
         chosen = select(sentences, hits, max_sentences=p.max_sentences)
         if not self.answerable(hits, chosen):
             return self.present(Answer(question=question, text=DECLINE, answered=False), query, [])
-        if self.composer is not None:
-            written = self.composer.compose(question, hits, history)
-            if written is not None and written.answered:
-                return self.present(written, query, hits)
         chosen = choose(
             query,
             hits,
@@ -141,6 +144,11 @@ class NewsAnswerer:
             similarity=self.meaning(query, hits),
             params=p.choice,
         )
+        if self.composer is not None:  # the same passages, and the same sentences first
+            evidence = [(s.hit, s.text) for s in chosen]
+            written = self.composer.compose(question, hits, history, evidence)
+            if written is not None and written.answered:
+                return self.present(written, query, hits)
         text, citations = compose(hits, chosen)
         answer = Answer(question=question, text=text, answered=True, citations=tuple(citations))
         return self.present(answer, query, hits)

@@ -131,7 +131,7 @@ def test_short_name_questions_answer_on_exact_matches_despite_low_similarity():
 
 def test_an_llm_composer_that_gives_up_falls_back_to_the_extractive_answer():
     class GivesUp:
-        def compose(self, question, hits, history):
+        def compose(self, question, hits, history, evidence=()):
             return None
 
     retriever = FakeRetriever([hit("China and Pakistan are invited to Moscow.")])
@@ -175,8 +175,9 @@ class RecordingComposer:
     def __init__(self):
         self.histories = []
 
-    def compose(self, question, hits, history):
+    def compose(self, question, hits, history, evidence=()):
         self.histories.append(list(history))
+        self.evidence = list(evidence)
         return None  # the extractive answer stands
 
 
