@@ -136,14 +136,15 @@ class NewsAnswerer:
         chosen = select(sentences, hits, max_sentences=p.max_sentences)
         if not self.answerable(hits, chosen):
             return self.present(Answer(question=question, text=DECLINE, answered=False), query, [])
-        chosen = choose(
-            query,
-            hits,
-            sentences,
-            idf=self.retriever.idf(),
-            similarity=self.meaning(query, hits),
-            params=p.choice,
-        )
+        if not query.context:  # a follow-up keeps `select`: what is new to the reader
+            chosen = choose(
+                query,
+                hits,
+                sentences,
+                idf=self.retriever.idf(),
+                similarity=self.meaning(query, hits),
+                params=p.choice,
+            )
         if self.composer is not None:  # the same passages, and the same sentences first
             evidence = [(s.hit, s.text) for s in chosen]
             written = self.composer.compose(question, hits, history, evidence)
