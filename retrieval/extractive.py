@@ -241,19 +241,20 @@ def choose(
     terms = {(s.hit, s.start): {stem(t) for t in tokenize(s.text)} for s in sentences}
     outlets = [{hit.passage.source, *(other.source for other in hit.also_in)} for hit in hits]
     asked = frozenset(query.terms)
+    # What does not depend on the part: the question's words, the answer kind, the meaning.
+    base = {
+        (s.hit, s.start): p.question_weight * s.coverage
+        + p.kind_weight * _kind_bonus(query.kind, s.text, asked)
+        + p.meaning_weight * similarity.get((s.hit, s.start), 0.0)
+        for s in sentences
+    }
 
     def fused(sentence: Sentence, weights: dict[str, float]) -> float:
         key = (sentence.hit, sentence.start)
         held = terms[key]
         total = sum(weights.values()) or 1.0
         part = sum(w for t, w in weights.items() if t in held) / total
-        score = (
-            p.part_weight * part
-            + p.question_weight * sentence.coverage
-            + p.kind_weight * _kind_bonus(query.kind, sentence.text, asked)
-            + p.meaning_weight * similarity.get(key, 0.0)
-        )
-        return score / (1.0 + p.rank_decay * sentence.hit)
+        return (p.part_weight * part + base[key]) / (1.0 + p.rank_decay * sentence.hit)
 
     chosen: list[Sentence] = []
     best_score = 0.0
