@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from retrieval.lexical import tokenize
 from retrieval.query import Part, Query
@@ -44,6 +44,7 @@ class Sentence:
     text: str
     score: float
     coverage: float  # share of the question's weight this sentence contains
+    shown: bool = True  # False: quoted in its citation as support, not said in the answer
 
 
 _SUFFIX = re.compile(r"(?:ations?|ing|ed|es|s)$")
@@ -174,12 +175,13 @@ def compose(hits: list[SearchHit], chosen: list[Sentence]) -> tuple[str, list[Ci
     """The answer text with `[n]` after every sentence, and the citations it points to.
 
     One citation per article, numbered in order of first use; an article's sentences stay in
-    their order in the article, and its quote holds each of them verbatim.
+    their order in the article, and its quote holds each of them verbatim. A sentence not
+    `shown` (support) is only quoted, in the citation of an article the answer cites.
     """
     articles: list[str] = []
     for sentence in chosen:
         article = hits[sentence.hit].passage.article_id
-        if article not in articles:
+        if article not in articles and sentence.shown:
             articles.append(article)
     parts: list[str] = []
     citations: list[Citation] = []
@@ -188,7 +190,7 @@ def compose(hits: list[SearchHit], chosen: list[Sentence]) -> tuple[str, list[Ci
             (s for s in chosen if hits[s.hit].passage.article_id == article),
             key=lambda s: (hits[s.hit].passage.chunk_index, s.start),
         )
-        parts.extend(f"{s.text} [{n}]" for s in mine)
+        parts.extend(f"{s.text} [{n}]" for s in mine if s.shown)
         passage = hits[mine[0].hit].passage
         outlets = {p.source for s in mine for p in hits[s.hit].also_in}
         citations.append(
@@ -219,6 +221,7 @@ class ChoiceParams:
     relative: float = 0.8  # extras must score this share of the best
     max_sentences: int = 4
     budget: int = 400  # characters of chosen sentences beyond which no extra is added
+    support: int = 0  # more sentences of cited articles, quoted in their citation only
 
 
 def choose(
@@ -288,7 +291,19 @@ def choose(
         if sentence in chosen or _repeats(sentence, chosen):
             continue
         chosen.append(sentence)
-    return chosen
+    cited = {hits[s.hit].passage.article_id for s in chosen}
+    support: list[Sentence] = []
+    for sentence in extras:
+        if len(support) >= p.support:
+            break
+        if fused(sentence, question_weights) < p.relative * best_score:
+            break
+        if hits[sentence.hit].passage.article_id not in cited or sentence in chosen:
+            continue
+        if _repeats(sentence, chosen + support):
+            continue
+        support.append(replace(sentence, shown=False))
+    return chosen + support
 
 
 def _repeats(sentence: Sentence, chosen: list[Sentence]) -> bool:

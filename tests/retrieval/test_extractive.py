@@ -311,3 +311,25 @@ def test_the_seed_answer_keeps_its_continuing_sentence():
         "Zakharova said the United States, China, and Pakistan are invited to Moscow.",
         "An Afghan delegation and Qatar are invited as well.",
     ]
+
+
+def test_support_is_quoted_in_its_citation_but_not_said():
+    hits = [
+        hit(
+            "China, a close partner, is invited to the Moscow talks, officials confirmed. "
+            "Zakharova said the Moscow talks start on March 18 with invited delegations."
+        ),
+        hit("Pakistan is invited too, says the Moscow talks host.", article="a2"),
+        hit("Moscow talks: Qatar invited as a host of earlier talks.", article="a3"),
+    ]
+    query = parsed("Who is invited to the Moscow talks?")
+    sentences = score_sentences(query, hits, idf=flat_idf)
+    chosen = choose(query, hits, sentences, idf=flat_idf, params=ChoiceParams(budget=0, support=1))
+    assert [s.shown for s in chosen] == [True, False]
+    text, citations = compose(hits, chosen)
+    assert text == "Zakharova said the Moscow talks start on March 18 with invited delegations. [1]"
+    assert len(citations) == 1  # support comes only from articles the answer cites
+    assert citations[0].quote == (
+        "China, a close partner, is invited to the Moscow talks, officials confirmed. … "
+        "Zakharova said the Moscow talks start on March 18 with invited delegations."
+    )
