@@ -220,8 +220,9 @@ class ChoiceParams:
     rank_decay: float = 0.1  # a passage ranked h-th weighs 1 / (1 + decay * h)
     relative: float = 0.8  # extras must score this share of the best
     max_sentences: int = 4
-    budget: int = 400  # characters of chosen sentences beyond which no extra is added
-    support: int = 0  # more sentences of cited articles, quoted in their citation only
+    budget: int = 0  # characters of chosen sentences beyond which no extra is added
+    support: int = 4  # more sentences of cited articles, quoted in their citation only
+    support_relative: float = 0.4  # support must score this share of the best
 
 
 def choose(
@@ -296,7 +297,7 @@ def choose(
     for sentence in extras:
         if len(support) >= p.support:
             break
-        if fused(sentence, question_weights) < p.relative * best_score:
+        if fused(sentence, question_weights) < p.support_relative * best_score:
             break
         if hits[sentence.hit].passage.article_id not in cited or sentence in chosen:
             continue
