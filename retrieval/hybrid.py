@@ -73,8 +73,7 @@ class Retriever:
         self._catalog = Catalog()
         self._lock = threading.Lock()
         self._rows: OrderedDict[str, PassageRow] = OrderedDict()
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # query_vector's memo
-        self._vector_lock = threading.Lock()
+        self._last_vector = threading.local()  # (text, vector) of this thread's last search
         self._cache_size = cache_size
 
     # -- keeping up with commits -----------------------------------------------------------
@@ -133,7 +132,8 @@ class Retriever:
         if not catalog.articles:
             return []
         p = self.params
-        vector = self.query_vector(query.search_text)
+        vector = np.asarray(self.encoder.encode([query.search_text])[0], dtype=np.float32)
+        self._last_vector.value = (query.search_text, vector)  # for query_vector
         terms = query.search_terms
         intent = query.dates
         after, before = _date_range(catalog, intent)
@@ -216,18 +216,14 @@ class Retriever:
         ]
 
     def query_vector(self, text: str) -> np.ndarray:
-        """The model's vector of `text`; the last few are remembered, so the answer scoring
-        sentences by meaning reuses the vector its search made instead of encoding again."""
-        with self._vector_lock:
-            known = self._vectors.get(text)
-            if known is not None:
-                self._vectors.move_to_end(text)
-                return known
+        """The model's vector of `text`: the one this thread's last search made when it
+        searched `text` (an answer scoring sentences by meaning right after its search never
+        encodes again), else a new one."""
+        last = getattr(self._last_vector, "value", None)
+        if last is not None and last[0] == text:
+            return last[1]
         vector = np.asarray(self.encoder.encode([text])[0], dtype=np.float32)
-        with self._vector_lock:
-            self._vectors[text] = vector
-            while len(self._vectors) > 64:
-                self._vectors.popitem(last=False)
+        self._last_vector.value = (text, vector)
         return vector
 
     def _rows_of(self, ids: list[str]) -> dict[str, PassageRow]:
