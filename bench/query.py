@@ -168,7 +168,9 @@ def breakdown(answerer: answering.NewsAnswerer, qs: list[str], profile: bool) ->
         (hybrid, "parse_query", "question parsing (terms, kind, dates, outlets)"),
         (hybrid, "_group_and_cap", "near-duplicate grouping + cap"),
         (answering, "score_sentences", "sentence scoring"),
-        (answering, "select", "sentence selection"),
+        (answering, "select", "sentence selection (declining)"),
+        (answering, "choose", "sentence per part of the question (choose)"),
+        (answering, "similarities", "sentence meaning (stored vectors . question)"),
         (answering, "compose", "composing + citations"),
     ]
     saved = [(obj, attr, obj.__dict__.get(attr)) for obj, attr, _ in patches]

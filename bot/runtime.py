@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property, partial
+from typing import Any
 
 import httpx
 
@@ -75,7 +76,7 @@ def http_client(settings: Settings) -> httpx.Client:
 
 def answer_params(settings: Settings, **overrides) -> AnswerParams:
     """What the answerer takes from settings: the question limit and the follow-up turns."""
-    values = {
+    values: dict[str, Any] = {
         "max_question_chars": settings.max_question_chars,
         "follow_up_turns": settings.history_turns,
     }

@@ -20,6 +20,8 @@ from ingest.chunking import ChunkingParams, chunk_text
 from ingest.sources import SourceResult, SourceSpec
 from ingest.validators import Validator, ValidatorStore
 from retrieval.embedding import Encoder
+from retrieval.sentence_vectors import pack
+from retrieval.sentences import split_sentences
 from retrieval.store import IndexStore
 from retrieval.stories import StoryParams, article_vector
 from retrieval.story_index import NewArticle, group_into_stories, needs_backfill
@@ -360,6 +362,7 @@ def apply_plan(
 
     by_article: list[tuple[Article, list[Passage]]] = []
     texts_by_hash: dict[str, str] = {}
+    passage_texts: dict[str, str] = {}  # what each embedded text ends with: the passage
     arriving = plan.added + plan.updated
     if arriving:  # a run that only gives older articles their stories loads no model
         clock.start("model")
@@ -372,15 +375,29 @@ def apply_plan(
         by_article.append((article, article_passages))
         for passage, text in zip(article_passages, texts, strict=True):
             texts_by_hash.setdefault(passage.text_hash, text)
+            passage_texts.setdefault(passage.text_hash, passage.text)
 
     clock.start("embedding")  # stored vectors reused included: the alternative to embedding
     vectors = store.vectors_for(texts_by_hash)
     report.reused = len(vectors)
     missing = encode_order([h for h in texts_by_hash if h not in vectors], texts_by_hash)
+    # The model's word-piece vectors give each sentence its vector in the same pass
+    # (retrieval.sentence_vectors); an encoder without them (a test fake) gives none.
+    with_sentences = getattr(embedder, "encode_with_sentences", None)
+    sentences: dict[str, str] = {}
     note("embedding", 0, len(missing))
     for i in range(0, len(missing), ENCODE_GROUP):
         group = missing[i : i + ENCODE_GROUP]
-        encoded = embedder.encode([texts_by_hash[h] for h in group])
+        texts = [texts_by_hash[h] for h in group]
+        if with_sentences is None:
+            encoded = embedder.encode(texts)
+        else:
+            spans = [_sentence_spans(passage_texts[h], texts_by_hash[h]) for h in group]
+            encoded, pooled = with_sentences(texts, spans)
+            for h, text_spans, text_vectors in zip(group, spans, pooled, strict=True):
+                shift = len(texts_by_hash[h]) - len(passage_texts[h])
+                own = [(start - shift, end - shift) for start, end in text_spans]
+                sentences[h] = pack(own, text_vectors)
         vectors.update(zip(group, encoded, strict=True))
         note("embedding", min(i + ENCODE_GROUP, len(missing)), len(missing))
     report.embedded = len(missing)
@@ -422,7 +439,11 @@ def apply_plan(
                 for a, ps in batch
             ]
             rows = [vectors[p.text_hash] for _, ps in batch for p in ps]
-            transaction.put(records, np.stack(rows) if rows else np.zeros((0, 1), np.float32))
+            transaction.put(
+                records,
+                np.stack(rows) if rows else np.zeros((0, 1), np.float32),
+                sentences=sentences,
+            )
             done += len(rows)
             note("indexing", done, total)
         transaction.retire(retired)
@@ -431,6 +452,12 @@ def apply_plan(
         _finish(report, clock)
         transaction.commit(report.to_dict())
     return report
+
+
+def _sentence_spans(passage_text: str, embedded: str) -> list[tuple[int, int]]:
+    """The passage's sentences as spans of the embedded text (the passage, after any title)."""
+    shift = len(embedded) - len(passage_text)
+    return [(span.start + shift, span.end + shift) for span in split_sentences(passage_text)]
 
 
 def _batches(

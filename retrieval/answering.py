@@ -9,14 +9,22 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from retrieval.errors import BadQuestionError
-from retrieval.extractive import compose, score_sentences, select
+from retrieval.extractive import (
+    ChoiceParams,
+    SentenceKey,
+    choose,
+    compose,
+    score_sentences,
+    select,
+)
 from retrieval.hybrid import Retriever
 from retrieval.presenting import present
 from retrieval.query import Query
+from retrieval.sentence_vectors import similarities
 from retrieval.types import Answer, SearchHit
 
 DECLINE = "The news I have doesn't say."
@@ -32,8 +40,15 @@ _PRONOUN = re.compile(
 
 class Composer(Protocol):
     def compose(
-        self, question: str, hits: list[SearchHit], history: Sequence[Turn]
-    ) -> Answer | None: ...
+        self,
+        question: str,
+        hits: list[SearchHit],
+        history: Sequence[Turn],
+        evidence: Sequence[tuple[int, str]] = (),
+    ) -> Answer | None:
+        """An answer written from `hits`; `evidence` is the extractive ranking's sentences,
+        (hit index, sentence) best first. None: the extractive answer stands."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,8 @@ class AnswerParams:
     min_coverage: float = 0.12  # share of the question's weight the best sentence holds
     sure_coverage: float = 0.5
     max_sentences: int = 3
+    # one sentence per part of the question, fused scores
+    choice: ChoiceParams = field(default_factory=ChoiceParams)
     max_question_chars: int = 1000  # NEWSBOT_MAX_QUESTION_CHARS
     follow_up_turns: int = 3  # NEWSBOT_HISTORY_TURNS: earlier turns a follow-up may lean on
 
@@ -119,13 +136,36 @@ class NewsAnswerer:
         chosen = select(sentences, hits, max_sentences=p.max_sentences)
         if not self.answerable(hits, chosen):
             return self.present(Answer(question=question, text=DECLINE, answered=False), query, [])
-        if self.composer is not None:
-            written = self.composer.compose(question, hits, history)
+        if not query.context:  # a follow-up keeps `select`: what is new to the reader
+            chosen = choose(
+                query,
+                hits,
+                sentences,
+                idf=self.retriever.idf(),
+                similarity=self.meaning(query, hits),
+                params=p.choice,
+            )
+        if self.composer is not None:  # the same passages, and the same sentences first
+            evidence = [(s.hit, s.text) for s in chosen]
+            written = self.composer.compose(question, hits, history, evidence)
             if written is not None and written.answered:
                 return self.present(written, query, hits)
         text, citations = compose(hits, chosen)
         answer = Answer(question=question, text=text, answered=True, citations=tuple(citations))
         return self.present(answer, query, hits)
+
+    def meaning(self, query: Query, hits: list[SearchHit]) -> dict[SentenceKey, float]:
+        """How close in meaning each sentence of the hits is to the question: the cosine of
+        its stored vector and the question's (the one its search made); none for passages
+        indexed without sentence vectors."""
+        if not any(hit.sentence_vectors for hit in hits):
+            return {}
+        vector = self.retriever.query_vector(query.search_text)
+        return {
+            (h, start): score
+            for h, hit in enumerate(hits)
+            for start, score in similarities(hit.sentence_vectors, vector).items()
+        }
 
     def present(self, answer: Answer, query: Query, hits: list[SearchHit]) -> Answer:
         """Latest state first, disputes side by side, every outlet credited, freshness."""

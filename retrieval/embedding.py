@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from retrieval.errors import ModelLoadError
+from retrieval.sentence_vectors import Span, pool_spans
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,41 @@ class Embedder:
         )
         return vectors.astype(np.float32, copy=False)
 
+    def encode_with_sentences(
+        self, texts: list[str], spans: list[list[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode(texts)` and, from the same pass of the model, unit vectors of the sentences
+        at `spans` (character spans of each text): the mean of their word pieces' vectors
+        (retrieval.sentence_vectors)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        outputs = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            output_value=None,  # token vectors as well as the pooled one
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        offsets = self.model.tokenizer(
+            texts,
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=self.max_tokens,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )["offset_mapping"]
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        sentences: list[np.ndarray] = []
+        for row, (output, text_offsets, text_spans) in enumerate(
+            zip(outputs, offsets, spans, strict=True)
+        ):
+            vectors[row] = np.asarray(output["sentence_embedding"], dtype=np.float32)
+            tokens = np.asarray(output["token_embeddings"], dtype=np.float32)
+            mask = np.asarray(output["attention_mask"]).astype(bool)
+            sentences.append(pool_spans(tokens[mask], text_offsets, text_spans))
+        return vectors, sentences
+
 
 def load_embedder(name: str = BUNDLED_MODEL, *, device: str = "cpu") -> Embedder:
     """Load a model without touching the network unless a non-local name asks for it."""
@@ -142,3 +178,8 @@ class LazyEmbedder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return self.loaded().encode(texts)
+
+    def encode_with_sentences(
+        self, texts: list[str], spans: list[list[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.loaded().encode_with_sentences(texts, spans)

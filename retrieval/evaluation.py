@@ -7,7 +7,11 @@ Hits@4, Hits@10 and MRR@10 are averaged over the answerable queries; `null_query
 excluded, as in the paper. On top of that: document-level recall@k (the share of a query's gold
 articles among the articles of the top-k passages, by title or URL), how well the answerer
 declines on null queries (a decline is `answered == False`; the positive class is `null_query`),
-and answer containment (the gold answer, case-insensitive, found in the answer text).
+answer containment (the gold answer, case-insensitive, found in the answer text), and whether
+the answer carries its evidence: a gold fact is *quoted* when it is a substring of the answer
+text or of one of its citations' quotes, after the paper's normalisation (spaces and newlines
+removed). Evidence-in-answer is the share of answerable queries whose answer quotes at least one
+gold fact; fact coverage the mean share of a query's gold facts quoted (a decline quotes none).
 
 Splits (`DATA.md`): dev is every query whose 0-based index `i` has `i % 5 != 0`, test the rest.
 Everything here is pure except `load_queries`; `run_eval` takes the search and the answerer as
@@ -218,6 +222,16 @@ def declining_score(outcomes: Iterable[tuple[bool, bool]]) -> DecliningScore:
     return DecliningScore(tp, fp, fn, tn)
 
 
+def quoted_facts(answer: Answer, facts: Sequence[str]) -> int:
+    """How many of `facts` the reader sees verbatim: in the answer text or a citation's quote,
+    compared as the paper compares facts and passages (spaces and newlines removed). A decline
+    quotes nothing."""
+    if not answer.answered:
+        return 0
+    shown = [squeeze(answer.text), *(squeeze(c.quote) for c in answer.citations)]
+    return sum(1 for fact in facts if any(squeeze(fact) in text for text in shown))
+
+
 # --- the run -----------------------------------------------------------------------------
 
 
@@ -232,6 +246,14 @@ class QueryResult:
     answered: bool | None = None
     contains_answer: bool | None = None
     answer: str | None = None
+    facts: int = 0  # gold facts of the query
+    quoted: int | None = None  # of them, quoted in the answer (None without an answerer)
+    answer_chars: int | None = None  # length of the answer text (answered queries)
+
+    @property
+    def coverage(self) -> float:
+        """Share of the gold facts the answer quotes (0 when there are none or no answer)."""
+        return (self.quoted or 0) / self.facts if self.facts else 0.0
 
 
 @dataclass(frozen=True)
@@ -240,6 +262,10 @@ class TypeScore:
     hits_at_4: float
     hits_at_10: float
     mrr_at_10: float
+    # With an answerer (else None): answered share, >= 1 gold fact quoted, share of facts quoted
+    answered: float | None = None
+    evidence_in_answer: float | None = None
+    fact_coverage: float | None = None
 
 
 @dataclass
@@ -255,6 +281,10 @@ class EvalReport:
     by_type: dict[str, TypeScore]
     declining: DecliningScore | None = None  # None when no answerer was given
     containment: float | None = None  # over answerable queries; None without an answerer
+    evidence_in_answer: float | None = None  # answerable queries quoting >= 1 gold fact
+    fact_coverage: float | None = None  # mean share of gold facts quoted, answerable queries
+    answered: float | None = None  # share of answerable queries answered
+    median_answer_chars: float | None = None  # over answered queries
     search_seconds: float = 0.0  # median per search call
     answer_seconds: float | None = None  # median per answer call
     total_seconds: float = 0.0
@@ -270,9 +300,13 @@ class EvalReport:
             "hits_at_10": self.hits_at_10,
             "mrr_at_10": self.mrr_at_10,
             f"doc_recall_at_{self.k}": self.doc_recall,
-            "by_type": {name: asdict(score) for name, score in self.by_type.items()},
+            "by_type": {name: asdict(score) for name, score in sorted(self.by_type.items())},
             "declining": self.declining.to_dict() if self.declining else None,
             "answer_containment": self.containment,
+            "answered_answerable": self.answered,
+            "evidence_in_answer": self.evidence_in_answer,
+            "fact_coverage": self.fact_coverage,
+            "median_answer_chars": self.median_answer_chars,
             "median_search_seconds": self.search_seconds,
             "median_answer_seconds": self.answer_seconds,
             "total_seconds": self.total_seconds,
@@ -283,20 +317,38 @@ class EvalReport:
 
     def render(self) -> str:
         """A plain-text table; the CLI prints it (library code never prints)."""
+        answers = self.evidence_in_answer is not None
+        extra = f" {'answered':>8} {'evidence':>8} {'facts':>6}" if answers else ""
         lines = [
             f"{self.queries} queries: {self.answerable} answerable, {self.null} null; k={self.k}",
             "",
-            f"{'question type':<20} {'n':>5} {'Hits@4':>7} {'Hits@10':>8} {'MRR@10':>7}",
+            f"{'question type':<20} {'n':>5} {'Hits@4':>7} {'Hits@10':>8} {'MRR@10':>7}{extra}",
         ]
-        for name, score in sorted(self.by_type.items()):
-            lines.append(
+        overall = TypeScore(
+            self.answerable,
+            self.hits_at_4,
+            self.hits_at_10,
+            self.mrr_at_10,
+            self.answered,
+            self.evidence_in_answer,
+            self.fact_coverage,
+        )
+        for name, score in [*sorted(self.by_type.items()), ("all answerable", overall)]:
+            row = (
                 f"{name:<20} {score.queries:>5} {score.hits_at_4:>7.3f} "
                 f"{score.hits_at_10:>8.3f} {score.mrr_at_10:>7.3f}"
             )
-        lines.append(
-            f"{'all answerable':<20} {self.answerable:>5} {self.hits_at_4:>7.3f} "
-            f"{self.hits_at_10:>8.3f} {self.mrr_at_10:>7.3f}"
-        )
+            if answers:
+                row += (
+                    f" {score.answered or 0.0:>8.3f} {score.evidence_in_answer or 0.0:>8.3f}"
+                    f" {score.fact_coverage or 0.0:>6.3f}"
+                )
+            lines.append(row)
+        if answers:
+            lines.append(
+                "answered: share answered; evidence: share quoting >= 1 gold fact; "
+                "facts: share of gold facts quoted"
+            )
         lines += ["", f"document recall@{self.k}: {self.doc_recall:.3f}"]
         if self.declining is not None:
             d = self.declining
@@ -307,6 +359,8 @@ class EvalReport:
             )
         if self.containment is not None:
             lines.append(f"answer containment: {self.containment:.3f}")
+        if self.median_answer_chars is not None:
+            lines.append(f"median answer: {self.median_answer_chars:.0f} characters")
         timing = f"median search {self.search_seconds * 1000:.1f} ms"
         if self.answer_seconds is not None:
             timing += f", median answer {self.answer_seconds * 1000:.1f} ms"
@@ -318,13 +372,18 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def _type_score(results: Sequence[QueryResult]) -> TypeScore:
+def _type_score(results: Sequence[QueryResult], *, answers: bool) -> TypeScore:
     ranks = [r.rank for r in results]
     return TypeScore(
         queries=len(ranks),
         hits_at_4=_mean([1.0 if r is not None and r <= 4 else 0.0 for r in ranks]),
         hits_at_10=_mean([1.0 if r is not None and r <= 10 else 0.0 for r in ranks]),
         mrr_at_10=_mean([1.0 / r if r is not None else 0.0 for r in ranks]),
+        answered=_mean([1.0 if r.answered else 0.0 for r in results]) if answers else None,
+        evidence_in_answer=(
+            _mean([1.0 if r.quoted else 0.0 for r in results]) if answers else None
+        ),
+        fact_coverage=_mean([r.coverage for r in results]) if answers else None,
     )
 
 
@@ -355,26 +414,41 @@ def run_eval(
             search_times.append(time.perf_counter() - t0)
             rank = first_relevant_rank([p.text for p in passages], q.facts, k=10)
             recall = document_recall(passages, q.evidence, k)
-        answered = contained = text = None
+        answered = contained = text = quoted = chars = None
         if answer is not None:
             t0 = time.perf_counter()
             reply = answer(q.query)
             answer_times.append(time.perf_counter() - t0)
             answered, text = reply.answered, reply.text
+            chars = len(reply.text) if reply.answered else None
             if not q.is_null:
                 contained = reply.answered and contains_answer(reply.text, q.answer)
+                quoted = quoted_facts(reply, q.facts)
         results.append(
-            QueryResult(q.index, q.question_type, rank, recall, answered, contained, text)
+            QueryResult(
+                q.index,
+                q.question_type,
+                rank,
+                recall,
+                answered,
+                contained,
+                text,
+                facts=len(q.facts),
+                quoted=quoted,
+                answer_chars=chars,
+            )
         )
         if progress is not None:
             progress(done, len(queries))
 
     answerable = [r for r in results if r.question_type != NULL_QUERY]
-    overall = _type_score(answerable)
+    answers = answer is not None
+    overall = _type_score(answerable, answers=answers)
     by_type: dict[str, list[QueryResult]] = {}
     for r in answerable:
         by_type.setdefault(r.question_type, []).append(r)
     declining = containment = None
+    lengths = [r.answer_chars for r in results if r.answer_chars is not None]
     if answer is not None:
         declining = declining_score(
             (r.question_type == NULL_QUERY, bool(r.answered)) for r in results
@@ -389,9 +463,13 @@ def run_eval(
         hits_at_10=overall.hits_at_10,
         mrr_at_10=overall.mrr_at_10,
         doc_recall=_mean([r.doc_recall or 0.0 for r in answerable]),
-        by_type={name: _type_score(rs) for name, rs in by_type.items()},
+        by_type={name: _type_score(rs, answers=answers) for name, rs in by_type.items()},
         declining=declining,
         containment=containment,
+        evidence_in_answer=overall.evidence_in_answer,
+        fact_coverage=overall.fact_coverage,
+        answered=overall.answered,
+        median_answer_chars=statistics.median(lengths) if lengths else None,
         search_seconds=statistics.median(search_times) if search_times else 0.0,
         answer_seconds=statistics.median(answer_times) if answer_times else None,
         total_seconds=time.perf_counter() - started,

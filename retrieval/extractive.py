@@ -1,15 +1,23 @@
 """The extractive answerer: the sentences of retrieved passages that answer the question,
 each marked with `[n]` pointing at its article. Needs no LLM; pure functions over plain data.
+
+`score_sentences` scores every sentence of the hits against the whole question (the words it
+holds, weighted by rarity, and the kind of answer asked for); the answerer declines on it.
+`choose` then gives each part of the question (`Query.parts`: one per outlet it names, or per
+clause) its best-supported sentence: from that outlet's passages, scored by the part's words,
+the question's, and, when the passages carry sentence vectors, the sentence's closeness in
+meaning to the question (`similarity`), all fused; then sentences that continue a chosen one
+and, within `budget` characters, others nearly as good.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 from retrieval.lexical import tokenize
-from retrieval.query import Query
+from retrieval.query import Part, Query
 from retrieval.sentences import split_sentences
 from retrieval.types import Citation, SearchHit
 
@@ -36,6 +44,7 @@ class Sentence:
     text: str
     score: float
     coverage: float  # share of the question's weight this sentence contains
+    shown: bool = True  # False: quoted in its citation as support, not said in the answer
 
 
 _SUFFIX = re.compile(r"(?:ations?|ing|ed|es|s)$")
@@ -166,12 +175,13 @@ def compose(hits: list[SearchHit], chosen: list[Sentence]) -> tuple[str, list[Ci
     """The answer text with `[n]` after every sentence, and the citations it points to.
 
     One citation per article, numbered in order of first use; an article's sentences stay in
-    their order in the article, and its quote holds each of them verbatim.
+    their order in the article, and its quote holds each of them verbatim. A sentence not
+    `shown` (support) is only quoted, in the citation of an article the answer cites.
     """
     articles: list[str] = []
     for sentence in chosen:
         article = hits[sentence.hit].passage.article_id
-        if article not in articles:
+        if article not in articles and sentence.shown:
             articles.append(article)
     parts: list[str] = []
     citations: list[Citation] = []
@@ -180,7 +190,7 @@ def compose(hits: list[SearchHit], chosen: list[Sentence]) -> tuple[str, list[Ci
             (s for s in chosen if hits[s.hit].passage.article_id == article),
             key=lambda s: (hits[s.hit].passage.chunk_index, s.start),
         )
-        parts.extend(f"{s.text} [{n}]" for s in mine)
+        parts.extend(f"{s.text} [{n}]" for s in mine if s.shown)
         passage = hits[mine[0].hit].passage
         outlets = {p.source for s in mine for p in hits[s.hit].also_in}
         citations.append(
@@ -192,3 +202,138 @@ def compose(hits: list[SearchHit], chosen: list[Sentence]) -> tuple[str, list[Ci
             )
         )
     return " ".join(parts), citations
+
+
+# --- one sentence per part of the question --------------------------------------------------
+
+SentenceKey = tuple[int, int]  # (hit, start): a sentence of the hits
+
+
+@dataclass(frozen=True)
+class ChoiceParams:
+    """How `choose` fuses its signals; tuned on the MultiHop-RAG dev split (docs/benchmarks.md)."""
+
+    part_weight: float = 1.0  # share of the part's words the sentence holds
+    question_weight: float = 0.5  # share of the whole question's
+    meaning_weight: float = 1.0  # cosine of sentence and question vectors, when known
+    kind_weight: float = 1.0  # the kind of answer asked for (a date, a number, a name)
+    rank_decay: float = 0.1  # a passage ranked h-th weighs 1 / (1 + decay * h)
+    relative: float = 0.8  # extras must score this share of the best
+    max_sentences: int = 4
+    budget: int = 0  # characters of chosen sentences beyond which no extra is added
+    support: int = 4  # more sentences of cited articles, quoted in their citation only
+    support_relative: float = 0.4  # support must score this share of the best
+
+
+def choose(
+    query: Query,
+    hits: list[SearchHit],
+    sentences: list[Sentence],
+    *,
+    idf: Callable[[str], float],
+    similarity: Mapping[SentenceKey, float] | None = None,
+    params: ChoiceParams | None = None,
+) -> list[Sentence]:
+    """The sentences the answer gives: the best-supported for each part of the question, in
+    the parts' order, each from a passage of the outlet the part names when one has any; then
+    continuations and extras (see the module docstring). `sentences` are `score_sentences`'s."""
+    p = params or ChoiceParams()
+    if not sentences:
+        return []
+    parts = query.parts or (Part(query.text),)
+    similarity = similarity or {}
+    terms = {(s.hit, s.start): {stem(t) for t in tokenize(s.text)} for s in sentences}
+    outlets = [{hit.passage.source, *(other.source for other in hit.also_in)} for hit in hits]
+    asked = frozenset(query.terms)
+    # What does not depend on the part: the question's words, the answer kind, the meaning.
+    base = {
+        (s.hit, s.start): p.question_weight * s.coverage
+        + p.kind_weight * _kind_bonus(query.kind, s.text, asked)
+        + p.meaning_weight * similarity.get((s.hit, s.start), 0.0)
+        for s in sentences
+    }
+
+    def fused(sentence: Sentence, weights: dict[str, float]) -> float:
+        key = (sentence.hit, sentence.start)
+        held = terms[key]
+        total = sum(weights.values()) or 1.0
+        part = sum(w for t, w in weights.items() if t in held) / total
+        return (p.part_weight * part + base[key]) / (1.0 + p.rank_decay * sentence.hit)
+
+    chosen: list[Sentence] = []
+    best_score = 0.0
+    for part in parts:
+        weights: dict[str, float] = {}
+        for term in part.terms:
+            weights[stem(term)] = max(weights.get(stem(term), 0.0), idf(term))
+        pool = [
+            s for s in sentences if part.outlet is None or part.outlet in outlets[s.hit]
+        ] or sentences
+        ranked = sorted(pool, key=lambda s: -fused(s, weights))
+        for sentence in ranked:
+            if sentence in chosen or _repeats(sentence, chosen):
+                continue
+            chosen.append(sentence)
+            best_score = max(best_score, fused(sentence, weights))
+            break
+
+    question_weights: dict[str, float] = {}
+    for term in query.terms:
+        question_weights[stem(term)] = max(question_weights.get(stem(term), 0.0), idf(term))
+    chosen = _with_continuations(chosen, sentences, hits)
+    extras = sorted(sentences, key=lambda s: -fused(s, question_weights))
+    for sentence in extras:
+        if len(chosen) >= max(p.max_sentences, len(parts)):
+            break
+        if fused(sentence, question_weights) < p.relative * best_score:
+            break
+        if sum(len(s.text) for s in chosen) + len(sentence.text) > p.budget:
+            continue  # a shorter one may still fit
+        if sentence in chosen or _repeats(sentence, chosen):
+            continue
+        chosen.append(sentence)
+    cited = {hits[s.hit].passage.article_id for s in chosen}
+    support: list[Sentence] = []
+    for sentence in extras:
+        if len(support) >= p.support:
+            break
+        if fused(sentence, question_weights) < p.support_relative * best_score:
+            break
+        if hits[sentence.hit].passage.article_id not in cited or sentence in chosen:
+            continue
+        if _repeats(sentence, chosen + support):
+            continue
+        support.append(replace(sentence, shown=False))
+    return chosen + support
+
+
+def _repeats(sentence: Sentence, chosen: list[Sentence]) -> bool:
+    words = set(tokenize(sentence.text))
+    return any(_overlap(words, set(tokenize(c.text))) > 0.6 for c in chosen)
+
+
+def _with_continuations(
+    chosen: list[Sentence], sentences: list[Sentence], hits: list[SearchHit]
+) -> list[Sentence]:
+    """`chosen`, each followed by the sentence that continues it ("… are invited as well")."""
+    by_start = {(s.hit, s.start): s for s in sentences}
+    next_chunk = {
+        h: {(x.passage.article_id, x.passage.chunk_index): j for j, x in enumerate(hits)}.get(
+            (hit.passage.article_id, hit.passage.chunk_index + 1)
+        )
+        for h, hit in enumerate(hits)
+    }
+    result = list(chosen)
+    for sentence in chosen:
+        nxt = _next_sentence(sentence, by_start)
+        if nxt is None and sentence.end == len(hits[sentence.hit].passage.text):
+            following = next_chunk.get(sentence.hit)
+            nxt = by_start.get((following, 0)) if following is not None else None
+        if (
+            nxt is not None
+            and nxt not in result
+            and nxt.coverage > 0
+            and _CONTINUES.search(nxt.text)
+        ):
+            result.insert(result.index(sentence) + 1, nxt)
+    return result

@@ -73,6 +73,7 @@ class Retriever:
         self._catalog = Catalog()
         self._lock = threading.Lock()
         self._rows: OrderedDict[str, PassageRow] = OrderedDict()
+        self._last_vector = threading.local()  # (text, vector) of this thread's last search
         self._cache_size = cache_size
 
     # -- keeping up with commits -----------------------------------------------------------
@@ -132,6 +133,7 @@ class Retriever:
             return []
         p = self.params
         vector = np.asarray(self.encoder.encode([query.search_text])[0], dtype=np.float32)
+        self._last_vector.value = (query.search_text, vector)  # for query_vector
         terms = query.search_terms
         intent = query.dates
         after, before = _date_range(catalog, intent)
@@ -204,9 +206,25 @@ class Retriever:
                 candidates.append((rows[pid].passage(article), scores[pid]))
         hits = _group_and_cap(candidates, k, p)
         return [
-            replace(hit, rank=rank, similarity=self._similarity(hit.passage.id, vector, similarity))
+            replace(
+                hit,
+                rank=rank,
+                similarity=self._similarity(hit.passage.id, vector, similarity),
+                sentence_vectors=rows[hit.passage.id].sentences,
+            )
             for rank, hit in enumerate(hits, start=1)
         ]
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The model's vector of `text`: the one this thread's last search made when it
+        searched `text` (an answer scoring sentences by meaning right after its search never
+        encodes again), else a new one."""
+        last = getattr(self._last_vector, "value", None)
+        if last is not None and last[0] == text:
+            return last[1]
+        vector = np.asarray(self.encoder.encode([text])[0], dtype=np.float32)
+        self._last_vector.value = (text, vector)
+        return vector
 
     def _rows_of(self, ids: list[str]) -> dict[str, PassageRow]:
         """Stored rows (text, vector) of `ids`: recently shown ones from the cache."""

@@ -95,12 +95,17 @@ def _passage_header(n: int, passage: Passage) -> str:
 
 
 def build_messages(
-    question: str, passages: Sequence[Passage], history: Sequence[tuple[str, str]]
+    question: str,
+    passages: Sequence[Passage],
+    history: Sequence[tuple[str, str]],
+    evidence: Sequence[tuple[int, str]] = (),
 ) -> list[BaseMessage]:
     """System rules, the earlier turns (for follow-ups), then numbered passages and question.
 
     The caller decides how many turns and passages to send (AnswerParams). Earlier answers
-    lose their `[n]` markers: those numbers pointed at other passages.
+    lose their `[n]` markers: those numbers pointed at other passages. `evidence` is the
+    extractive answerer's ranking, (passage index, sentence) best first, one for each part of
+    the question: the model is shown them as the sentences to build on.
     """
     messages: list[BaseMessage] = [SystemMessage(SYSTEM_PROMPT)]
     for past_question, past_answer in history:
@@ -108,9 +113,16 @@ def build_messages(
         messages.append(HumanMessage(past_question))
         messages.append(AIMessage(reply))
     blocks = [f"{_passage_header(n, p)}\n{p.text.strip()}" for n, p in enumerate(passages, 1)]
+    key = [f"- {sentence.strip()} [{i + 1}]" for i, sentence in evidence if 0 <= i < len(passages)]
+    hint = (
+        "\n\nThe sentences that bear most on the question, one per part of it (quote them "
+        "where they answer):\n" + "\n".join(key)
+        if key
+        else ""
+    )
     messages.append(
         HumanMessage(
-            "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question.strip()}\n"
+            "Passages:\n\n" + "\n\n".join(blocks) + hint + f"\n\nQuestion: {question.strip()}\n"
             "Answer from the passages only, with a [n] marker after every sentence."
         )
     )
@@ -253,8 +265,12 @@ def passage_sentences(text: str) -> list[str]:
     return [text[span.start : span.end] for span in sentence_spans(text)]
 
 
-def best_quote(passage_text: str, claims: Sequence[str]) -> str:
-    """The passage sentence sharing the most content words with the claims citing it."""
+def best_quote(passage_text: str, claims: Sequence[str], preferred: Sequence[str] = ()) -> str:
+    """The passage sentence sharing the most content words with the claims citing it.
+
+    A `preferred` sentence (the extractive ranking's evidence for the question) is quoted
+    instead when it shares at least half as many words with the claims as the best does:
+    the claim rests on it, and the reader sees the evidence verbatim."""
     sentences = passage_sentences(passage_text)
     if not sentences:
         return passage_text.strip()
@@ -267,7 +283,13 @@ def best_quote(passage_text: str, claims: Sequence[str]) -> str:
         shared = len(words & claim_words)
         return shared, shared / (len(words) or 1)
 
-    return max(sentences, key=overlap)  # the first of equals: earlier sentences lead
+    best = max(sentences, key=overlap)  # the first of equals: earlier sentences lead
+    ranked = [s for s in preferred if s in sentences]
+    if ranked:
+        favourite = max(ranked, key=overlap)
+        if overlap(favourite)[0] * 2 >= overlap(best)[0]:
+            return favourite
+    return best
 
 
 # --- the composer ------------------------------------------------------------------------
@@ -290,12 +312,15 @@ class LLMComposer:
         question: str,
         hits: Sequence[SearchHit],
         history: Sequence[tuple[str, str]] = (),
+        evidence: Sequence[tuple[int, str]] = (),
     ) -> Answer | None:
+        """`evidence`: the extractive ranking's sentences, (hit index, sentence) best first;
+        shown to the model and quoted when a claim rests on them."""
         hits = list(hits)
         if not hits:
             return None
         passages = [hit.passage for hit in hits]
-        messages = build_messages(question, passages, history)
+        messages = build_messages(question, passages, history, evidence)
         try:
             reply = self.model.invoke(messages)
         except Exception as exc:
@@ -319,7 +344,7 @@ class LLMComposer:
             also_in = tuple(
                 dict.fromkeys(p.source for p in hit.also_in if p.source != passage.source)
             )
-            citations.append(
-                Citation.quoting(n, passage, best_quote(passage.text, claims.get(n, [])), also_in)
-            )
+            preferred = [sentence for i, sentence in evidence if i == index]
+            quote = best_quote(passage.text, claims.get(n, []), preferred)
+            citations.append(Citation.quoting(n, passage, quote, also_in))
         return Answer(question=question, text=text, answered=True, citations=tuple(citations))

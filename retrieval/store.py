@@ -33,7 +33,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +84,7 @@ class PassageRow:
     end: int
     text_hash: str
     vector: np.ndarray | None = None
+    sentences: str | None = None  # packed sentence vectors (retrieval.sentence_vectors)
 
     def passage(self, article: ArticleRecord) -> Passage:
         return Passage(
@@ -404,6 +405,7 @@ class IndexStore:
                         end=int(meta.get("end", 0)),
                         text_hash=str(meta.get("text_hash", "")),
                         vector=vector,
+                        sentences=meta.get("sentences") or None,
                     )
         return rows
 
@@ -564,20 +566,35 @@ class Transaction:
             articles.update(ids=[a.key for a in group], metadatas=[{"collected": 1}] * len(group))
             self.store.article_vectors_collection().delete(ids=[a.key for a in group])
 
-    def put(self, batch: list[tuple[ArticleRecord, list[Passage]]], vectors: np.ndarray) -> None:
+    def put(
+        self,
+        batch: list[tuple[ArticleRecord, list[Passage]]],
+        vectors: np.ndarray,
+        *,
+        sentences: Mapping[str, str] | None = None,
+    ) -> None:
         """Write article versions and their passages (`vectors` in the same order) at this
-        generation. Passages first: a version whose record exists has all its passages."""
+        generation. Passages first: a version whose record exists has all its passages.
+        `sentences`: packed sentence vectors by text hash (retrieval.sentence_vectors)."""
         with self.store._writing():
-            self._put(batch, vectors)
+            self._put(batch, vectors, sentences or {})
 
-    def _put(self, batch: list[tuple[ArticleRecord, list[Passage]]], vectors: np.ndarray) -> None:
+    def _put(
+        self,
+        batch: list[tuple[ArticleRecord, list[Passage]]],
+        vectors: np.ndarray,
+        sentences: Mapping[str, str],
+    ) -> None:
         records = [article.at(self.generation) for article, _ in batch]
         ids, documents, metadatas = [], [], []
         for record, (_, passages) in zip(records, batch, strict=True):
             for p in passages:
                 ids.append(p.id)
                 documents.append(p.text)
-                metadatas.append(self._passage_metadata(record, p))
+                meta = self._passage_metadata(record, p)
+                if p.text_hash in sentences:
+                    meta["sentences"] = sentences[p.text_hash]
+                metadatas.append(meta)
         if ids:
             self.store.passages_collection().upsert(
                 ids=ids,

@@ -40,6 +40,9 @@ class SearchHit:
     rank: int = 0
     also_in: tuple[Passage, ...] = field(default=())  # near-duplicates from other outlets
     similarity: float = 0.0  # cosine of query and passage embeddings: an absolute measure
+    # The passage's sentence vectors, packed (retrieval.sentence_vectors); None when the index
+    # has none for it (built before them, or by an encoder without word-piece vectors).
+    sentence_vectors: str | None = field(default=None, compare=False, repr=False)
 
 
 def parse_published(value: str) -> datetime:

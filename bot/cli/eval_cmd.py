@@ -42,6 +42,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--limit", type=int, metavar="N", help="only the split's first N queries")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--per-query",
+        action="store_true",
+        help="with --json: every query's result too (rank, answered, facts quoted, answer)",
+    )
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> Exit:
@@ -92,7 +97,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> Exit:
             progress=(lambda done, total: bars("evaluating", done, total)) if bars else None,
         )
     if args.json:
-        data = {"dataset": str(args.dataset), "split": args.split, **report.to_dict()}
+        per_query = bool(getattr(args, "per_query", False))
+        data = {
+            "dataset": str(args.dataset),
+            "split": args.split,
+            **report.to_dict(per_query=per_query),
+        }
         print(json.dumps(data, ensure_ascii=False))
     else:
         print(f"{args.dataset} ({args.split} split)")

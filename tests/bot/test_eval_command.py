@@ -187,6 +187,10 @@ def test_dev_split_figures_are_sane(indexed, newsbot_eval, capsys):
     assert declining["true_positives"] + declining["false_negatives"] == 1
     assert 0.0 <= report["answer_containment"] <= 1.0
     assert report["median_search_seconds"] > 0
+    # Each answer is a sentence of these short articles: it quotes its gold fact.
+    assert report["by_type"]["inference_query"]["evidence_in_answer"] == 1.0
+    assert report["evidence_in_answer"] >= 2 / 3
+    assert 0 < report["median_answer_chars"] <= 400
 
 
 def test_test_split_with_limit_renders_a_table(indexed, newsbot_eval, capsys):
@@ -196,6 +200,14 @@ def test_test_split_with_limit_renders_a_table(indexed, newsbot_eval, capsys):
     assert "1 queries: 1 answerable, 0 null; k=10" in out
     assert "all answerable" in out
     assert "Hits@10" in out
+    assert "evidence" in out
+    assert "median answer:" in out
+    argv = ("--split", "test", "--limit", "1", "--json", "--per-query")
+    assert newsbot_eval(str(dataset), *argv, data_dir=data_dir) == 0
+    (result,) = json.loads(capsys.readouterr().out)["results"]
+    assert (result["index"], result["facts"], result["answered"]) == (0, 1, True)
+    assert result["quoted"] == 1  # "Tessaro, a robotics firm, opened its first factory in …"
+    assert result["answer_chars"] == len(result["answer"])
 
 
 def test_an_index_without_the_dataset_articles_is_exit_1(indexed, newsbot_eval, tmp_path, capsys):

@@ -178,3 +178,35 @@ def test_cli_ask_without_an_index(tmp_path, env):
     result = newsbot("ask", "Who?", env={**env, "NEWSBOT_DATA_DIR": str(tmp_path / "empty")})
     assert result.returncode == 1
     assert "newsbot ingest" in result.stderr
+
+
+README_ANSWER = (
+    "Russian Foreign Ministry spokeswoman Maria Zakharova said in a March 9 statement that the "
+    "United States, China, and Pakistan are invited to Moscow for talks meant to advance "
+    "intra-Afghan negotiations. [1] An Afghan government delegation, Taliban representatives, "
+    "and Qatar, which has hosted Afghan peace talks, are invited as well. [1]"
+)
+
+
+def test_the_seed_question_is_answered_as_the_readme_shows(answerer):
+    assert answerer.answer("Who is invited to Moscow?").text == README_ANSWER
+
+
+def test_the_index_holds_sentence_vectors_made_in_the_passages_model_pass(answerer):
+    """Ingest pooled every sentence's vector from its passage's word pieces; the answer reads
+    them with the hits and scores sentences by meaning with the question vector of its search."""
+    from retrieval.sentences import split_sentences
+
+    retriever = answerer.retriever
+    query = retriever.parse("Who is invited to Moscow?")
+    hits = retriever.search(query, 8)
+    assert hits
+    assert all(hit.sentence_vectors for hit in hits)
+    meaning = answerer.meaning(query, hits)
+    for h, hit in enumerate(hits):
+        starts = {span.start for span in split_sentences(hit.passage.text)}
+        assert {start for (i, start) in meaning if i == h} == starts
+    best = max(meaning, key=meaning.__getitem__)
+    text = hits[best[0]].passage.text
+    assert "invited" in text[best[1] :].split(". ")[0]
+    assert all(-1.0 <= score <= 1.0 for score in meaning.values())

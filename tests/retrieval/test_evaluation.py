@@ -16,11 +16,12 @@ from retrieval.evaluation import (
     in_split,
     is_relevant,
     load_queries,
+    quoted_facts,
     run_eval,
     split_queries,
     squeeze,
 )
-from retrieval.types import Answer, Passage
+from retrieval.types import Answer, Citation, Passage
 
 FACT = "The summit will be held in Moscow on March 18."
 
@@ -272,3 +273,92 @@ def test_a_small_k_limits_hits_at_10():
     assert report.hits_at_10 == pytest.approx(1 / 3)
     with pytest.raises(ValueError, match="k must be"):
         run_eval(make_queries(), search=fake_search([]), answer=None, k=0)
+
+
+# --- evidence in the answer -------------------------------------------------------------------
+
+OTHER = "Kabulov spoke to TASS."
+
+
+def cited(text: str, *quotes: str, answered: bool = True) -> Answer:
+    citations = tuple(
+        Citation(n, "T", "Outlet", None, None, quote, "a") for n, quote in enumerate(quotes, 1)
+    )
+    return Answer("q", text, answered, citations)
+
+
+def test_a_fact_is_quoted_in_the_text_or_a_citation_whatever_the_spacing():
+    assert quoted_facts(cited(f"{FACT} [1]"), [FACT, OTHER]) == 1
+    spaced = "The summit will be\nheld in  Moscow on March 18. [1]"
+    assert quoted_facts(cited(spaced), [FACT]) == 1
+    assert quoted_facts(cited("It is in Moscow [1].", f"Lead. {FACT}", OTHER), [FACT, OTHER]) == 2
+
+
+def test_a_paraphrase_a_part_or_a_decline_quotes_nothing():
+    assert quoted_facts(cited("The summit is in Moscow on March 18 [1]."), [FACT]) == 0
+    assert quoted_facts(cited("The summit will be held [1].", "in Moscow"), [FACT]) == 0
+    # a fact split across two citations' quotes is not quoted either
+    assert (
+        quoted_facts(cited("x", "The summit will be held", "in Moscow on March 18."), [FACT]) == 0
+    )
+    assert quoted_facts(cited(FACT, FACT, answered=False), [FACT]) == 0
+    assert quoted_facts(cited(FACT), []) == 0
+
+
+def evidence_queries() -> list[EvalQuery]:
+    return [
+        query(0, "inference_query", (evidence(FACT, "A"), evidence(OTHER, "B")), text="hit at 1"),
+        query(1, "comparison_query", (evidence(OTHER, "B"),), answer="Yes", text="hit at 5"),
+        query(2, "comparison_query", (evidence("Never retrieved.", "C"),), text="miss"),
+        query(3, "null_query", (), answer="Insufficient information.", text="null"),
+    ]
+
+
+def test_run_eval_reports_evidence_in_answer_and_fact_coverage_per_type():
+    replies = {
+        "hit at 1": cited("Moscow [1].", FACT),  # 1 of 2 facts, in a quote
+        "hit at 5": cited(f"Yes. {OTHER} [1]"),  # 1 of 1, in the text
+        "miss": cited("Never [1].", "Never"),  # 0 of 1
+        "null": cited("The news I have doesn't say.", answered=False),
+    }
+    report = run_eval(evidence_queries(), search=fake_search([]), answer=replies.__getitem__, k=10)
+    assert report.evidence_in_answer == pytest.approx(2 / 3)
+    assert report.fact_coverage == pytest.approx((1 / 2 + 1 + 0) / 3)
+    assert report.answered == pytest.approx(1.0)
+    comparison = report.by_type["comparison_query"]
+    assert (comparison.evidence_in_answer, comparison.fact_coverage) == (0.5, 0.5)
+    assert report.by_type["inference_query"].fact_coverage == pytest.approx(0.5)
+    # the median length is over answered queries only: the decline does not count
+    assert report.median_answer_chars == len("Moscow [1].")  # of 11, 31 and 10
+    results = {r.index: r for r in report.results}
+    assert (results[0].facts, results[0].quoted, results[3].quoted) == (2, 1, None)
+    data = report.to_dict()
+    assert data["fact_coverage"] == pytest.approx(report.fact_coverage)
+    assert data["by_type"]["comparison_query"]["evidence_in_answer"] == 0.5
+    table = report.render()
+    assert "evidence" in table
+    assert "median answer: " in table
+
+
+def test_declined_answerable_queries_count_as_quoting_nothing():
+    replies = {
+        "hit at 1": cited(FACT, answered=False),
+        "hit at 5": cited(f"{OTHER} [1]"),
+        "miss": cited("No.", answered=False),
+        "null": cited("Something [1].", "x"),
+    }
+    report = run_eval(evidence_queries(), search=fake_search([]), answer=replies.__getitem__, k=10)
+    assert report.evidence_in_answer == pytest.approx(1 / 3)
+    assert report.answered == pytest.approx(1 / 3)
+    assert report.by_type["inference_query"].evidence_in_answer == 0.0
+
+
+def test_without_an_answerer_there_are_no_answer_figures():
+    report = run_eval(evidence_queries(), search=fake_search([]), answer=None, k=10)
+    assert (report.evidence_in_answer, report.fact_coverage, report.median_answer_chars) == (
+        None,
+        None,
+        None,
+    )
+    assert report.by_type["comparison_query"].fact_coverage is None
+    assert "evidence" not in report.render()

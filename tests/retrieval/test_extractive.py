@@ -6,7 +6,7 @@ import pytest
 
 from retrieval.answering import AnswerParams, NewsAnswerer, clean_question, follow_up_context
 from retrieval.errors import BadQuestionError
-from retrieval.extractive import compose, score_sentences, select
+from retrieval.extractive import ChoiceParams, choose, compose, score_sentences, select
 from retrieval.query import parse_query
 from retrieval.types import Passage, SearchHit
 
@@ -131,7 +131,7 @@ def test_short_name_questions_answer_on_exact_matches_despite_low_similarity():
 
 def test_an_llm_composer_that_gives_up_falls_back_to_the_extractive_answer():
     class GivesUp:
-        def compose(self, question, hits, history):
+        def compose(self, question, hits, history, evidence=()):
             return None
 
     retriever = FakeRetriever([hit("China and Pakistan are invited to Moscow.")])
@@ -175,8 +175,9 @@ class RecordingComposer:
     def __init__(self):
         self.histories = []
 
-    def compose(self, question, hits, history):
+    def compose(self, question, hits, history, evidence=()):
         self.histories.append(list(history))
+        self.evidence = list(evidence)
         return None  # the extractive answer stands
 
 
@@ -202,3 +203,134 @@ def test_newsbot_history_turns_reaches_the_answerer_and_the_conversations():
     settings = ServeSettings(_env_file=None, history_turns=6)
     assert answer_params(settings).follow_up_turns == 6
     assert BotState.from_settings(settings).conversations.turns == 6
+
+
+# --- one sentence per part of the question ---------------------------------------------------
+
+
+def chosen_texts(question, hits, *, outlets=None, similarity=None, **params):
+    params.setdefault("support", 0)  # what the answer says; support is tested on its own
+    query = parse_query(question, outlets=outlets or {}, now=NOW)
+    sentences = score_sentences(query, hits, idf=flat_idf)
+    chosen = choose(
+        query,
+        hits,
+        sentences,
+        idf=flat_idf,
+        similarity=similarity,
+        params=ChoiceParams(**params),
+    )
+    return [s.text for s in chosen]
+
+
+OUTLET_NAMES = {"harbor gazette": "Harbor Gazette", "delta times": "Delta Times"}
+
+
+def test_each_part_of_a_comparison_gets_a_sentence_from_its_outlet():
+    hits = [
+        hit(
+            "The truce talks opened in Doha on Monday. Truce monitors counted 34 observers.",
+            article="a1",
+            source="Harbor Gazette",
+        ),
+        hit("Truce monitors said the truce talks opened in Doha.", article="a2", source="Wire"),
+        hit("The ceasefire talks in Doha were postponed.", article="a3", source="Delta Times"),
+    ]
+    question = (
+        "Did the Harbor Gazette report that the truce talks opened in Doha before the Delta "
+        "Times reported that the talks were postponed?"
+    )
+    got = chosen_texts(question, hits, outlets=OUTLET_NAMES, budget=0)
+    assert got == [
+        "The truce talks opened in Doha on Monday.",
+        "The ceasefire talks in Doha were postponed.",
+    ]
+    # The whole question alone picks the Wire and Harbor Gazette sentences, not Delta Times'.
+    query = parsed(question)
+    best = select(score_sentences(query, hits, idf=flat_idf), hits)
+    assert "The ceasefire talks in Doha were postponed." not in [s.text for s in best]
+
+
+def test_a_sentence_close_in_meaning_wins_over_one_sharing_words():
+    hits = [
+        hit(
+            "Invited conference delegates found Moscow cold. "
+            "China, Pakistan and the United States will attend.",
+        )
+    ]
+    question = "Who is invited to the Moscow conference?"
+    assert chosen_texts(question, hits, budget=0) == [
+        "Invited conference delegates found Moscow cold."
+    ]
+    second = hits[0].passage.text.index("China")
+    meaning = {(0, 0): 0.1, (0, second): 0.9}
+    got = chosen_texts(question, hits, similarity=meaning, budget=0, meaning_weight=3.0)
+    assert got == ["China, Pakistan and the United States will attend."]
+
+
+def test_extras_come_only_within_the_budget_and_nearly_as_good():
+    long_extra = "Qatar is invited to the Moscow talks as a host of earlier talks " + "x " * 80
+    hits = [
+        hit("China is invited to the Moscow talks."),
+        hit(long_extra.strip() + ".", article="a2"),
+        hit("Pakistan received an invitation to the Moscow talks.", article="a3"),
+        hit("Football results.", article="a4"),
+    ]
+    question = "Who is invited to the Moscow talks?"
+    assert chosen_texts(question, hits, budget=0) == ["China is invited to the Moscow talks."]
+    got = chosen_texts(question, hits, budget=120)
+    assert got == [
+        "China is invited to the Moscow talks.",
+        "Pakistan received an invitation to the Moscow talks.",
+    ]
+    assert "Football results." not in chosen_texts(question, hits, budget=10_000)
+
+
+def test_a_part_whose_outlet_has_no_passage_takes_the_best_of_the_rest():
+    hits = [
+        hit("The truce talks opened in Doha.", article="a1", source="Harbor Gazette"),
+        hit("Talks were postponed, officials said.", article="a2", source="Wire"),
+    ]
+    question = (
+        "Did the Harbor Gazette report the talks opened before the Delta Times reported "
+        "they were postponed?"
+    )
+    assert chosen_texts(question, hits, outlets=OUTLET_NAMES, budget=0) == [
+        "The truce talks opened in Doha.",
+        "Talks were postponed, officials said.",
+    ]
+
+
+def test_the_seed_answer_keeps_its_continuing_sentence():
+    hits = [
+        hit(
+            "Zakharova said the United States, China, and Pakistan are invited to Moscow. An "
+            "Afghan delegation and Qatar are invited as well. The talks open on March 18."
+        )
+    ]
+    assert chosen_texts("Who is invited to Moscow?", hits, budget=0) == [
+        "Zakharova said the United States, China, and Pakistan are invited to Moscow.",
+        "An Afghan delegation and Qatar are invited as well.",
+    ]
+
+
+def test_support_is_quoted_in_its_citation_but_not_said():
+    hits = [
+        hit(
+            "China, a close partner, is invited to the Moscow talks, officials confirmed. "
+            "Zakharova said the Moscow talks start on March 18 with invited delegations."
+        ),
+        hit("Pakistan is invited too, says the Moscow talks host.", article="a2"),
+        hit("Moscow talks: Qatar invited as a host of earlier talks.", article="a3"),
+    ]
+    query = parsed("Who is invited to the Moscow talks?")
+    sentences = score_sentences(query, hits, idf=flat_idf)
+    chosen = choose(query, hits, sentences, idf=flat_idf, params=ChoiceParams(budget=0, support=1))
+    assert [s.shown for s in chosen] == [True, False]
+    text, citations = compose(hits, chosen)
+    assert text == "Zakharova said the Moscow talks start on March 18 with invited delegations. [1]"
+    assert len(citations) == 1  # support comes only from articles the answer cites
+    assert citations[0].quote == (
+        "China, a close partner, is invited to the Moscow talks, officials confirmed. … "
+        "Zakharova said the Moscow talks start on March 18 with invited delegations."
+    )

@@ -415,3 +415,32 @@ def test_a_parsed_query_searches_as_its_text_does(fake_embedder):
         assert retriever.search(query, 3) == retriever.search(question, 3, context=context)
     with pytest.raises(ValueError, match="context"):
         retriever.search(query, 3, context="What did Kabulov say?")
+
+
+def test_the_answer_reuses_its_own_search_vector_and_nothing_else(fake_embedder):
+    import threading
+
+    encoded: list[str] = []
+
+    class Counting:
+        name, max_tokens = fake_embedder.name, fake_embedder.max_tokens
+
+        def count_tokens(self, texts):
+            return fake_embedder.count_tokens(texts)
+
+        def encode(self, texts):
+            encoded.extend(texts)
+            return fake_embedder.encode(texts)
+
+    store = MemoryStore(fake_embedder, [passage("China is invited to Moscow.")])
+    retriever = Retriever(store, Counting(), clock=lambda: NOW)
+    retriever.search("Who is invited to Moscow?", 5)
+    vector = retriever.query_vector("Who is invited to Moscow?")
+    assert encoded == ["Who is invited to Moscow?"]  # the search's vector, not a new encode
+    assert vector == pytest.approx(fake_embedder.encode(["Who is invited to Moscow?"])[0])
+    retriever.query_vector("Another question?")
+    assert encoded[-1] == "Another question?"
+    elsewhere = threading.Thread(target=retriever.query_vector, args=("Another question?",))
+    elsewhere.start()
+    elsewhere.join()
+    assert encoded.count("Another question?") == 2  # another thread's answer encodes its own

@@ -376,3 +376,77 @@ def test_a_model_that_cannot_be_built_is_a_clear_error(model, base_url):
         build_chat_model(model, base_url=base_url, api_key=api_key, timeout=5)
     assert "\n" not in str(caught.value)
     assert "sk-secret" not in str(caught.value)
+
+
+# --- the extractive ranking reaches the LLM ------------------------------------------------
+
+
+def test_the_ranked_sentences_are_shown_with_their_markers():
+    evidence = [(1, "He spoke to the TASS news agency on March 9."), (7, "not a passage")]
+    prompt = build_messages("When did Kabulov speak?", PASSAGES[:2], [], evidence)[-1].text
+    assert "one per part of it" in prompt
+    assert "- He spoke to the TASS news agency on March 9. [2]" in prompt
+    assert "not a passage" not in prompt
+    assert "one per part of it" not in build_messages("q", PASSAGES[:2], [])[-1].text
+
+
+def test_a_ranked_sentence_is_quoted_when_the_claim_rests_on_it():
+    claim = ["The Moscow conference on Afghanistan will include Qatar and China [1]."]
+    assert best_quote(MOSCOW, claim).startswith("Russia plans")  # most words shared
+    ranked = "The United States, China, Pakistan and Qatar have been invited."
+    assert best_quote(MOSCOW, claim, [ranked]) == ranked
+    # a ranked sentence the claim does not rest on is not forced into the quote
+    weather = ["Heavy snow closed the Salang pass [1]."]
+    assert best_quote(WEATHER, weather, ["Traffic resumed on Monday."]).startswith("Heavy snow")
+
+
+GAZETTE = (
+    "The harbour reopened on Friday after the storm. "
+    "The truce talks opened in Doha on Monday with both delegations present."
+)
+DELTA = "Officials met in Amaro. The talks in Doha were postponed until April, Delta Times learned."
+
+
+@pytest.mark.integration
+def test_the_evidence_measure_runs_through_the_llm_path(server):
+    """`run_eval` over an answerer whose LLM (scripted, over HTTP) paraphrases: the gold facts
+    reach the reader through the citations' quotes, which the extractive ranking chose."""
+    from retrieval.answering import NewsAnswerer
+    from retrieval.evaluation import EvalQuery, Evidence, run_eval
+    from retrieval.hybrid import Retriever
+    from tests.retrieval.fakes import HashingEmbedder, MemoryStore, passage
+
+    embedder = HashingEmbedder()
+    store = MemoryStore(
+        embedder,
+        [
+            passage(GAZETTE, "g", source="Harbor Gazette"),
+            passage(DELTA, "d", source="Delta Times"),
+            passage(WEATHER, "w", source="Weather Desk"),
+        ],
+    )
+    answerer = NewsAnswerer(Retriever(store, embedder), composer=composer_for(server))
+    question = (
+        "Did the Harbor Gazette report that the truce talks opened in Doha before Delta Times "
+        "reported that the talks in Doha were postponed?"
+    )
+    facts = (
+        Evidence("Item g", "Harbor Gazette", None, None, GAZETTE.split(". ")[1]),
+        Evidence("Item d", "Delta Times", None, None, DELTA.split(". ")[1]),
+    )
+    server.script(Reply("Yes: the talks opened first [1] and were postponed later [2]."))
+    report = run_eval(
+        [EvalQuery(0, question, "Yes", "temporal_query", facts)],
+        search=lambda q, k: [],
+        answer=answerer.answer,
+        k=10,
+    )
+    (request,) = server.requests
+    prompt = request.body["messages"][-1]["content"]
+    assert f"- {facts[0].fact} [" in prompt
+    assert f"- {facts[1].fact} [" in prompt
+    assert report.evidence_in_answer == 1.0
+    assert report.fact_coverage == 1.0  # both quoted, though the model wrote neither
+    assert report.results[0].answer == (
+        "Yes: the talks opened first [1] and were postponed later [2]."
+    )

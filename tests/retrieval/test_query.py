@@ -9,7 +9,14 @@ import pytest
 
 from retrieval.dates import DateIntent, parse_dates
 from retrieval.lexical import tokenize
-from retrieval.query import Query, answer_kind, mentioned_outlets, parse_query
+from retrieval.query import (
+    Query,
+    answer_kind,
+    mentioned_outlets,
+    outlet_mentions,
+    parse_query,
+    question_parts,
+)
 
 NOW = datetime(2021, 3, 20, 12, tzinfo=UTC)
 OUTLETS = {"reuters": "Reuters", "the verge": "The Verge", "verge": "The Verge"}
@@ -86,3 +93,78 @@ def test_a_query_is_immutable_and_comparable():
         query.text = "something else"  # type: ignore[misc]
     assert query == parse("Who is invited to Moscow?")
     assert hash(query) == hash(parse("Who is invited to Moscow?"))
+
+
+# --- the parts of a question -----------------------------------------------------------------
+
+MORE_OUTLETS = {
+    **OUTLETS,
+    "techcrunch": "TechCrunch",
+    "fortune": "Fortune",
+    "the age": "The Age",
+    "the new york times": "The New York Times",
+    "new york times": "New York Times",
+}
+
+
+def parts(text: str) -> list[tuple[str, str | None]]:
+    return [(p.text, p.outlet) for p in question_parts(text, MORE_OUTLETS)]
+
+
+def test_two_outlets_two_parts_cut_at_the_conjunction_between_them():
+    assert parts("Did TechCrunch report the layoffs before The Verge reported the lawsuit?") == [
+        ("Did TechCrunch report the layoffs", "TechCrunch"),
+        ("The Verge reported the lawsuit", "The Verge"),
+    ]
+    question = (
+        "Which individual inflated the apartment's value, according to 'Fortune', and is "
+        "also accused of adjusting its valuation, as reported by 'The Age'?"
+    )
+    assert parts(question) == [
+        ("Which individual inflated the apartment's value, according to 'Fortune'", "Fortune"),
+        ("is also accused of adjusting its valuation, as reported by 'The Age'", "The Age"),
+    ]
+
+
+def test_the_same_outlet_twice_is_two_parts_and_the_longest_name_wins():
+    question = (
+        "Does the TechCrunch article on Twitch's revenue split differ from the TechCrunch "
+        "article on Beeper's subscriptions, while The New York Times praises both?"
+    )
+    got = parts(question)
+    assert [outlet for _, outlet in got] == ["TechCrunch", "TechCrunch", "The New York Times"]
+    assert "Twitch" in got[0][0]
+    assert "Beeper" in got[1][0]
+    assert outlet_mentions("the new york times", MORE_OUTLETS) == [(0, 18, "The New York Times")]
+
+
+def test_a_part_without_words_of_its_own_asks_the_whole_question():
+    question = "Which company, reported by both TechCrunch and The Verge, was sued?"
+    (first, _), (second, _) = parts(question)
+    assert first == question  # "Which company, reported by both TechCrunch" would say nothing
+    assert second == "The Verge, was sued"
+    # no conjunction between the outlets: each asks the whole question
+    question = "Did the Fortune report on Trump disagree with The Age report on his penthouse?"
+    assert parts(question) == [(question, "Fortune"), (question, "The Age")]
+
+
+def test_without_two_outlets_clauses_are_parts_only_when_each_says_enough():
+    question = (
+        "Was the Moscow conference on Afghanistan postponed, while the Doha talks between "
+        "Taliban negotiators continued?"
+    )
+    assert parts(question) == [
+        ("Was the Moscow conference on Afghanistan postponed", None),
+        ("the Doha talks between Taliban negotiators continued", None),
+    ]
+    assert parts("Who is invited to Moscow?") == [("Who is invited to Moscow?", None)]
+    assert parts("Are China and Pakistan invited to Moscow by Reuters?") == [
+        ("Are China and Pakistan invited to Moscow by Reuters?", "Reuters")
+    ]
+    assert len(question_parts("a, and b, and c, and d, and e", {})) == 1
+
+
+def test_parse_query_carries_the_parts():
+    query = parse("Did Reuters report the truce before The Verge reported the talks?")
+    assert [p.outlet for p in query.parts] == ["Reuters", "The Verge"]
+    assert query.parts[1].terms == ("verge", "talks")
