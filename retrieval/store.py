@@ -119,8 +119,11 @@ def index_name(model: str, chunk_tokens: int, chunk_overlap: int, scheme: int) -
     return f"newsbot-{slug or 'model'}-{chunk_tokens}t{chunk_overlap}o-{digest}"
 
 
-def open_client(data_dir: Path, host: str | None = None, port: int = 8000):
-    """An embedded Chroma under `data_dir`, or a Chroma server when `host` is given."""
+def open_client(data_dir: Path, host: str | None = None, port: int = 8000, *, fresh: bool = False):
+    """An embedded Chroma under `data_dir`, or a Chroma server when `host` is given.
+
+    `fresh`: a new embedded instance rather than the one this process already holds for that
+    directory (chromadb shares one per path), so vectors other processes wrote are loaded."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -130,6 +133,11 @@ def open_client(data_dir: Path, host: str | None = None, port: int = 8000):
             return chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
         path = Path(data_dir) / "chroma"
         path.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            # Not stopped: searches still running on the old instance finish on it.
+            SharedSystemClient._identifier_to_system.pop(str(path), None)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
         where = f"the Chroma server at {host}:{port}" if host else f"the index in {data_dir}"
@@ -173,6 +181,7 @@ class IndexStore:
         shared: bool = False,
         lease_seconds: float = 60.0,
         article_cache: ArticleCache | None = None,
+        reopen: Callable[[], Any] | None = None,
     ):
         self.client = client
         self.name = name
@@ -186,6 +195,10 @@ class IndexStore:
         self._commit_read: tuple[float, dict[str, Any]] | None = None
         # A local copy of the article records (None: read them from Chroma every time).
         self.article_cache = article_cache
+        # Embedded Chroma: a fresh client, for when another process committed (see _notice).
+        self._reopen = reopen
+        self._seen: int | None = None  # the generation this store's client last saw
+        self._own = 0  # the generation this store committed itself
 
     # -- collections -----------------------------------------------------------------------
 
@@ -252,7 +265,22 @@ class IndexStore:
             self._collections.pop("commits", None)
             meta = dict(self._commits().metadata or {})
         self._commit_read = (now, meta)
+        self._notice(int(meta.get("committed", 0)))
         return dict(meta)
+
+    def _notice(self, generation: int) -> None:
+        """Reopen an embedded store when another process committed since it last looked.
+
+        Embedded Chroma loads each collection's vector index into the process once and never
+        reloads it, while its records (SQLite) are read afresh: another process's new passages
+        would be missing from every search, and asking for their vectors fails ("Error finding
+        id"). A Chroma server has one vector index for every client: nothing to do."""
+        seen, self._seen = self._seen, generation
+        if self._reopen is None or seen is None or generation in (seen, self._own):
+            return
+        logger.info("generation %d committed by another process: reopening the store", generation)
+        self.client = self._reopen()
+        self._collections.clear()
 
     def committed(self, *, fresh: bool = False) -> int:
         """The generation readers see; 0 before the first ingest that changed anything."""
@@ -581,6 +609,7 @@ class Transaction:
         with self.store._writing():
             self.store._commits().modify(metadata=meta)
         self.store._commit_read = None
+        self.store._own = self.store._seen = self.generation
         self.committed = True
         with contextlib.suppress(Exception):
             self.store.drop_legacy()
