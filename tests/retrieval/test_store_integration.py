@@ -105,6 +105,10 @@ def test_a_commit_is_applied_by_readers_from_what_changed(store, fake_embedder):
     )
     changes = store.article_changes(first, store.committed())
     assert sorted(a.key for a in changes) == ["doha:v1", "doha:v2", "kunduz:v1"]
+    # Up to a generation only: what later commits added or retired is left out.
+    earlier = store.article_changes(first - 1, first)
+    assert sorted(a.key for a in earlier) == ["doha:v1", "kunduz:v1", "moscow:v1"]
+    assert all(a.removed == 2 for a in earlier if a.article_id != "moscow")
     hits = retriever.search("Doha negotiators", 3)
     assert [h.passage.id for h in hits if h.passage.article_id == "doha"] == ["doha:v2:0"]
     assert all(h.passage.article_id != "kunduz" for h in hits)
