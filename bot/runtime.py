@@ -56,6 +56,10 @@ def open_store(settings: Settings) -> IndexStore:
         lock_dir=settings.data_dir,
         location=location,
         shared=bool(settings.chroma_host),
+        # embedded Chroma holds vectors in memory: a commit by another process needs a reopen
+        reopen=None
+        if settings.chroma_host
+        else partial(open_client, settings.data_dir, fresh=True),
         article_cache=ArticleCache(settings.data_dir / "articles" / f"{name}.sqlite"),
         hnsw=HnswParams(
             settings.hnsw_max_neighbors, settings.hnsw_ef_construction, settings.hnsw_ef_search

@@ -36,6 +36,8 @@ class Catalog:
     def apply(self, generation: int, changes: Iterable[ArticleRecord]) -> list[ArticleRecord]:
         """Move to `generation` given the versions added or retired since; the live versions
         that changed (added or replaced) are returned."""
+        if not self.articles:
+            return self._load(generation, changes)
         added = []
         for record in changes:
             current = self.articles.get(record.article_id)
@@ -51,6 +53,19 @@ class Catalog:
                 self._forget(current)
         self.generation = generation
         return added
+
+    def _load(self, generation: int, records: Iterable[ArticleRecord]) -> list[ArticleRecord]:
+        """`apply` to an empty catalog (a reader starting): the dates sorted once, not
+        inserted one by one (each insertion moves half the list: 3.6 s for 107k articles)."""
+        for record in records:
+            if record.visible_at(generation):
+                self.articles[record.article_id] = record  # the last visible version wins
+        self._sources = Counter(a.source for a in self.articles.values())
+        stamps = (a.published_ts for a in self.articles.values())
+        self._timestamps = sorted(ts for ts in stamps if ts is not None)
+        self._outlets = None
+        self.generation = generation
+        return list(self.articles.values())
 
     def _remember(self, record: ArticleRecord) -> None:
         self.articles[record.article_id] = record

@@ -105,6 +105,10 @@ def test_a_commit_is_applied_by_readers_from_what_changed(store, fake_embedder):
     )
     changes = store.article_changes(first, store.committed())
     assert sorted(a.key for a in changes) == ["doha:v1", "doha:v2", "kunduz:v1"]
+    # Up to a generation only: what later commits added or retired is left out.
+    earlier = store.article_changes(first - 1, first)
+    assert sorted(a.key for a in earlier) == ["doha:v1", "kunduz:v1", "moscow:v1"]
+    assert all(a.removed == 2 for a in earlier if a.article_id != "moscow")
     hits = retriever.search("Doha negotiators", 3)
     assert [h.passage.id for h in hits if h.passage.article_id == "doha"] == ["doha:v2:0"]
     assert all(h.passage.article_id != "kunduz" for h in hits)
@@ -197,3 +201,77 @@ def test_the_memory_store_answers_as_chroma_does(store, fake_embedder):
         assert [(h.passage, h.also_in) for h in real] == [(h.passage, h.also_in) for h in fake]
         assert [h.score for h in real] == pytest.approx([h.score for h in fake])
         assert [h.similarity for h in real] == pytest.approx([h.similarity for h in fake], abs=1e-5)
+
+
+OTHER_WRITER = """
+import json, sys
+import numpy as np
+from pathlib import Path
+from retrieval.store import IndexStore, open_client
+from tests.retrieval.fakes import passage
+from tests.retrieval.test_store_integration import write_generation
+data, name, text, article, vector = json.loads(sys.argv[1])
+store = IndexStore(open_client(Path(data)), name, lock_dir=Path(data), location=data)
+write_generation(store, [passage(text, article)], np.asarray([vector], dtype=np.float32))
+"""
+
+
+def test_an_embedded_reader_sees_vectors_another_process_committed(tmp_path, fake_embedder):
+    """Embedded Chroma loads a collection's vectors into each process once: a long-lived
+    reader must reopen the store when another process commits, or the new passages are
+    missing from its searches and fetching their vectors fails ("Error finding id")."""
+    import json
+    import subprocess
+    import sys
+    from functools import partial
+    from pathlib import Path
+
+    data = tmp_path / "data"
+    name = "newsbot-test-reopen"
+    reader = IndexStore(
+        open_client(data),
+        name,
+        lock_dir=data,
+        location=str(data),
+        reopen=partial(open_client, data, fresh=True),
+    )
+    vectors = fake_embedder.encode([p.text for p in TALKS])
+    write_generation(reader, TALKS, vectors)  # the reader's process holds the vectors now
+    retriever = Retriever(reader, fake_embedder)
+    assert retriever.search("Doha negotiators", 1)[0].passage.article_id == "doha"
+    for round_, (text, article) in enumerate(
+        [
+            ("Monitors counted the trucks crossing at Torkham.", "torkham"),
+            ("Envoys drafted the truce text in Tashkent.", "tashkent"),
+        ]
+    ):
+        vector = fake_embedder.encode([text])[0]
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                OTHER_WRITER,
+                json.dumps([str(data), name, text, article, vector.tolist()]),
+            ],
+            check=True,
+            cwd=Path(__file__).parents[2],
+        )
+        assert reader.committed(fresh=True) == 2 + round_
+        new_id = f"{article}:v1:0"
+        assert reader.nearest(vector, 1)[0][0] == new_id
+        assert np.allclose(reader.fetch([new_id], vectors=True)[new_id].vector, vector, atol=1e-6)
+        hits = retriever.search(text, 1)
+        assert hits[0].passage.id == new_id
+        assert hits[0].similarity == pytest.approx(1.0, abs=1e-4)
+    # The reader's own commits need no reopening, and it writes on the fresh state.
+    mine = passage("Talks resumed in Geneva.", "geneva")
+    write_generation(reader, [mine], fake_embedder.encode([mine.text]))
+    assert reader.nearest(fake_embedder.encode([mine.text])[0], 1)[0][0] == "geneva:v1:0"
+    assert {a.article_id for a in reader.live_articles()} == {
+        "moscow",
+        "doha",
+        "kunduz",
+        "torkham",
+        "tashkent",
+        "geneva",
+    }
