@@ -62,7 +62,11 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        # sentence-transformers 5.x renamed the method; older releases have only the old name
+        named = getattr(self.model, "get_embedding_dimension", None)
+        if named is None:
+            named = self.model.get_sentence_embedding_dimension
+        return int(named())
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Word pieces of each text, without the two special tokens the model adds."""
