@@ -119,12 +119,11 @@ class Embedder:
             return_attention_mask=False,
             return_token_type_ids=False,
         )["offset_mapping"]
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        vectors = np.stack(
+            [np.asarray(output["sentence_embedding"], dtype=np.float32) for output in outputs]
+        )
         sentences: list[np.ndarray] = []
-        for row, (output, text_offsets, text_spans) in enumerate(
-            zip(outputs, offsets, spans, strict=True)
-        ):
-            vectors[row] = np.asarray(output["sentence_embedding"], dtype=np.float32)
+        for output, text_offsets, text_spans in zip(outputs, offsets, spans, strict=True):
             tokens = np.asarray(output["token_embeddings"], dtype=np.float32)
             mask = np.asarray(output["attention_mask"]).astype(bool)
             sentences.append(pool_spans(tokens[mask], text_offsets, text_spans))
