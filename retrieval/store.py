@@ -367,16 +367,7 @@ class IndexStore:
             collection = self.article_vectors_collection()
             if not collection.count():
                 return []
-            found = collection.query(
-                query_embeddings=[np.asarray(vector, dtype=np.float32)],
-                n_results=k,
-                where=where,
-                include=["distances"],
-            )
-        return [
-            (id_, 1.0 - float(dist))
-            for id_, dist in zip(found["ids"][0], found["distances"][0], strict=True)
-        ]
+            return _nearest(collection, vector, k, where)
 
     def has_article_vectors(self, keys: Iterable[str]) -> set[str]:
         """Which of these version keys have an article vector stored."""
@@ -402,17 +393,7 @@ class IndexStore:
         """Ids and cosine similarities of the nearest stored passages, of any version (the
         caller keeps those its generation sees), without their documents."""
         with self._reading():
-            collection = self.passages_collection()
-            found = collection.query(
-                query_embeddings=[np.asarray(vector, dtype=np.float32)],
-                n_results=k,
-                where=where,
-                include=["distances"],
-            )
-        return [
-            (id_, 1.0 - float(dist))
-            for id_, dist in zip(found["ids"][0], found["distances"][0], strict=True)
-        ]
+            return _nearest(self.passages_collection(), vector, k, where)
 
     def fetch(self, ids: Iterable[str], *, vectors: bool = False) -> dict[str, PassageRow]:
         """The stored rows of `ids` (absent ones are left out: a retired version's passages
@@ -787,6 +768,20 @@ class Lease:
         with contextlib.suppress(Exception):
             if self._read().get("holder") == self.holder:
                 self.collection.delete(ids=[self.KEY])
+
+
+def _nearest(collection, vector: np.ndarray, k: int, where: dict | None) -> list[tuple[str, float]]:
+    """Ids and cosine similarities of a collection's `k` nearest records (no documents)."""
+    found = collection.query(
+        query_embeddings=[np.asarray(vector, dtype=np.float32)],
+        n_results=k,
+        where=where,
+        include=["distances"],
+    )
+    return [
+        (id_, 1.0 - float(dist))
+        for id_, dist in zip(found["ids"][0], found["distances"][0], strict=True)
+    ]
 
 
 def _pages(

@@ -86,9 +86,7 @@ def build_application(
             name=follow.PUMP_JOB,
             job_kwargs={"max_instances": 1, "coalesce": True},
         )
-        if settings.reingest_every:
-            if application.job_queue is None:
-                raise RuntimeError("no JobQueue: python-telegram-bot[job-queue] is not installed")
+        if settings.reingest_every:  # the JobQueue was checked above
             application.job_queue.run_repeating(
                 admin.run_scheduled_ingest,
                 interval=settings.reingest_every,

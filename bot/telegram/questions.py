@@ -24,6 +24,7 @@ from bot.telegram import formatting, replies
 from bot.telegram.addressing import addressed_question
 from bot.telegram.admission import admit
 from bot.telegram.context import BotContext
+from bot.telegram.gate import admitted
 from bot.telegram.sending import (
     NO_PREVIEW,
     reply,
@@ -78,17 +79,7 @@ async def ask(
     if timeline_topic(question):  # "timeline of …", "what has happened in …"
         await show_timeline(context, message, question)
         return
-    refusal = admit(
-        question,
-        user_id=message.from_user.id if message.from_user else None,
-        chat_id=message.chat.id,
-        limiter=state.limiter,
-        max_chars=service.settings.max_question_chars,
-        empty_hint=empty_hint,
-    )
-    if refusal is not None:
-        state.metrics.refusal(refusal.reason)
-        await reply(message, refusal.text)
+    if not await admitted(context, message, question, empty_hint=empty_hint):
         return
     key = conversation_key(message)
     history = state.conversations.history(key)

@@ -11,8 +11,8 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 
 from bot.telegram import replies
-from bot.telegram.admission import admit
 from bot.telegram.context import BotContext
+from bot.telegram.gate import admitted
 from bot.telegram.sending import reply, send_html, thread_of, typing_action
 from bot.telegram.timeline_html import TIMELINE_HINT, timeline_messages
 from retrieval.errors import IndexNotFoundError, NewsbotError, StoreUnavailableError
@@ -32,17 +32,7 @@ async def show_timeline(context: BotContext, message: Message, topic: str) -> No
     """Send the timeline of `topic` to the chat of `message`."""
     service, state = context.service, context.state
     topic = topic.strip()
-    refusal = admit(
-        topic,
-        user_id=message.from_user.id if message.from_user else None,
-        chat_id=message.chat.id,
-        limiter=state.limiter,
-        max_chars=service.settings.max_question_chars,
-        empty_hint=TIMELINE_HINT,
-    )
-    if refusal is not None:
-        state.metrics.refusal(refusal.reason)
-        await reply(message, refusal.text)
+    if not await admitted(context, message, topic, empty_hint=TIMELINE_HINT):
         return
     try:
         async with typing_action(context.bot, message.chat.id):
