@@ -128,7 +128,7 @@ def run_ingest(
         known = {a.article_id: a.feed_date for a in indexed.values() if a.feed_date is not None}
         usable = {
             url: v
-            for url, v in (validators.load() if validators else {}).items()
+            for url, v in _recall(validators).items()
             if v.article_id is None or v.article_id in indexed  # a page's article still here
         }
         outcome = read_all(specs, read_source, progress, known=known, validators=usable)
@@ -154,6 +154,17 @@ def run_ingest(
         if validators is not None:
             _remember(validators, outcome.validators)
         return report
+
+
+def _recall(validators: ValidatorStore | None) -> dict[str, Validator]:
+    """What the servers said last time; an unreadable file costs full GETs, not the ingest."""
+    if validators is None:
+        return {}
+    try:
+        return validators.load()
+    except (OSError, sqlite3.Error) as error:
+        logger.warning("could not read the feeds' validators (fetching in full): %s", error)
+        return {}
 
 
 def _remember(validators: ValidatorStore, seen: dict[str, Validator | None]) -> None:

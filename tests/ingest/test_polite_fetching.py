@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from ingest.article import article_id
+from ingest.pipeline import _recall
 from ingest.validators import Validator, ValidatorStore
 from ingest.web import PER_HOST, NotModified, fetch, read_feed, read_url
 
@@ -260,3 +261,13 @@ def test_a_re_ingest_asks_conditionally_and_prunes_nothing(site: Site, tmp_path:
         ).stdout
     )
     assert status["articles"] == 9
+
+
+def test_an_unreadable_validators_file_means_full_fetches_not_a_failed_ingest(
+    tmp_path: Path, caplog
+) -> None:
+    broken = tmp_path / "v.sqlite"
+    broken.write_bytes(b"not a database, whatever happened to it" * 100)
+
+    assert _recall(ValidatorStore(broken)) == {}
+    assert "could not read the feeds' validators" in caplog.text
