@@ -145,14 +145,21 @@ def precision_recall(accepted: np.ndarray, gold: np.ndarray) -> dict:
 
 
 def judged(
-    accepted: np.ndarray, topics: Sequence[str], titles: Sequence[str], labels: dict
+    accepted: np.ndarray,
+    topics: Sequence[str],
+    titles: Sequence[str],
+    labels: Sequence[tuple[str, str, bool]],
 ) -> dict:
-    """Precision over the judged pushes that `accepted` contains."""
+    """Precision over the judged pushes that `accepted` contains (a pair drawn twice, from
+    two questions with the same names topic, counts twice, as it was drawn)."""
     row = {t: i for i, t in enumerate(titles)}
+    rows_of: dict[str, list[int]] = {}
+    for q, topic in enumerate(topics):
+        rows_of.setdefault(topic, []).append(q)
     verdicts = [
         ok
-        for (topic, title), ok in labels.items()
-        if title in row and any(accepted[q, row[title]] for q, t in enumerate(topics) if t == topic)
+        for topic, title, ok in labels
+        if title in row and any(accepted[q, row[title]] for q in rows_of.get(topic, ()))
     ]
     low, high = wilson(sum(verdicts), len(verdicts))
     return {
@@ -211,10 +218,15 @@ def accepted(score: np.ndarray, dense: np.ndarray, params: MatchParams) -> np.nd
 # -- the run ---------------------------------------------------------------------------------
 
 
-def load_labels(path: Path) -> dict[tuple[str, str], bool]:
+def load_labels(path: Path, split: str) -> list[tuple[str, str, bool]]:
+    """The judged pushes of one split's sample: (topic, article title, about the topic)."""
     if not path.exists():
-        return {}
-    return {(j["topic"], j["title"]): bool(j["about"]) for j in json.loads(path.read_text())}
+        return []
+    return [
+        (j["topic"], j["title"], bool(j["about"]))
+        for j in json.loads(path.read_text())
+        if j["split"] == split
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,10 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     row_of = {t: i for i, t in enumerate(corpus.titles)}
     outlets = {s for s in corpus.sources if s != "seed"}
     queries = json.loads((args.dataset / "MultiHopRAG.json").read_text())
-    labels = load_labels(JUDGEMENTS)
     shipped = MatchParams()
     results: dict = {"articles": len(corpus.titles), "shipped": vars(shipped)}
     for split in ("dev", "test"):
+        labels = load_labels(JUDGEMENTS, split)
         picked = [
             q
             for i, q in enumerate(queries)
@@ -299,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def print_sample(args, score, dense, gold, topics, corpus: Corpus, labels: dict) -> None:
+def print_sample(args, score, dense, gold, topics, corpus: Corpus, labels: list) -> None:
     """A seeded uniform sample of the pushes scoring at least --floor, as JSON lines to judge
     (an `about` to fill in; pairs judged already are marked)."""
     take = accepted(score, dense, MatchParams(args.floor, MatchParams().min_dense))
@@ -316,7 +328,9 @@ def print_sample(args, score, dense, gold, topics, corpus: Corpus, labels: dict)
             "gold": bool(gold[t, a]),
             "source": corpus.sources[a],
             "opening": corpus.openings[a],
-            "about": labels.get((topics[t], corpus.titles[a])),
+            "about": next(
+                (ok for tp, tt, ok in labels if (tp, tt) == (topics[t], corpus.titles[a])), None
+            ),
         }
         print(json.dumps(line, ensure_ascii=False))
 

@@ -84,17 +84,19 @@ def test_judged_precision_counts_only_judged_pushes_that_are_pushed(tmp_path):
     path.write_text(
         json.dumps(
             [
-                {"topic": "FTX", "title": "a", "about": True},
-                {"topic": "FTX", "title": "b", "about": False},
-                {"topic": "Google", "title": "a", "about": False},  # not pushed below
+                {"split": "dev", "topic": "FTX", "title": "a", "about": True},
+                {"split": "dev", "topic": "FTX", "title": "b", "about": False},
+                {"split": "dev", "topic": "Google", "title": "a", "about": False},  # not pushed
+                {"split": "test", "topic": "FTX", "title": "a", "about": False},  # other sample
+                {"split": "dev", "topic": "FTX", "title": "b", "about": False},  # drawn twice
             ]
         )
     )
-    labels = load_labels(path)
+    labels = load_labels(path, "dev")
     take = np.array([[True, True], [False, False]])
     result = judged(take, ["FTX", "Google"], ["a", "b"], labels)
-    assert result["judged"] == 2
-    assert result["precision"] == 0.5
+    assert result["judged"] == 3
+    assert result["precision"] == pytest.approx(1 / 3, abs=1e-3)
 
 
 def test_the_matrices_decide_as_the_bots_matcher():
