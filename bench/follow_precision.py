@@ -22,8 +22,8 @@ Three measures of a push being right:
   counts most on-topic pushes as wrong;
 - *pooled*: (names topics) the article is gold evidence of any question whose names topic
   contains all the words of this one (what the dataset itself says is about these names);
-- *judged*: a uniform random sample of the pushes (drawn by `--sample`, seeded) judged by
-  hand in bench/follow_judgements.json: right when the article is about the topic's subject,
+- *judged*: a uniform random sample of the pushes (drawn by `--sample`, seeded; every push,
+  when there are fewer) judged by hand in bench/follow_judgements.json: right when the article is about the topic's subject,
   all of its names together (an article that names them in passing, or a topic made of
   unrelated names, is wrong). Precision with its 95% Wilson interval.
 
@@ -284,8 +284,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 if pooled is not None:
                     point["pooled"] = precision_recall(take, pooled)
-                if form == "names":
-                    point["judged"] = judged(take, topics, corpus.titles, labels)
+                point["judged"] = judged(take, topics, corpus.titles, labels)
                 curve.append(point)
             take = accepted(score, dense, shipped)
             result = {
@@ -296,9 +295,9 @@ def main(argv: list[str] | None = None) -> int:
                     "topics_with_a_push": int(take.any(axis=1).sum()),
                 },
             }
+            result["shipped"]["judged"] = judged(take, topics, corpus.titles, labels)
             if pooled is not None:
                 result["shipped"]["pooled"] = precision_recall(take, pooled)
-                result["shipped"]["judged"] = judged(take, topics, corpus.titles, labels)
             if split == "dev":
                 result["curve"] = curve
             results[f"{split}_{form}"] = result
