@@ -22,10 +22,11 @@ Three measures of a push being right:
   counts most on-topic pushes as wrong;
 - *pooled*: (names topics) the article is gold evidence of any question whose names topic
   contains all the words of this one (what the dataset itself says is about these names);
-- *judged*: a uniform random sample of the pushes (drawn by `--sample`, seeded; every push,
-  when there are fewer) judged by hand in bench/follow_judgements.json: right when the article is about the topic's subject,
-  all of its names together (an article that names them in passing, or a topic made of
-  unrelated names, is wrong). Precision with its 95% Wilson interval.
+- *judged*: a uniform random sample of the pushes (drawn by `--sample`, seeded; every push
+  when there are fewer) judged by hand in bench/follow_judgements.json: right when the
+  article's subject is what the topic names (for several names, the story linking them),
+  wrong when it is another subject that mentions them. Precision with its 95% Wilson
+  interval.
 
 Recall is over the gold pairs (strict or pooled): what share of the questions' evidence a
 follower would have been pushed. Thresholds are chosen on the dev split only (i % 5 != 0);
