@@ -42,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -205,7 +206,10 @@ def bulk_article(n: int, pool: list[str], vectors: np.ndarray, words: int, origi
             mean = vectors[group].mean(axis=0)
             rows.append(mean / (np.linalg.norm(mean) or 1.0))
             start, group = offset, []
-    return article_record(article, len(passages)), passages, np.stack(rows)
+    # Each bulk article its own story, as an ingest decides for an article with no neighbour
+    # close enough (deciding them would cost the grower a nearest query per article).
+    record = replace(article_record(article, len(passages)), story_id=article.id)
+    return record, passages, np.stack(rows)
 
 
 GROW_WORKER = """
