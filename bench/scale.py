@@ -401,10 +401,16 @@ def main() -> None:
         "--commit-every", type=int, default=10_000, help="bulk articles per growing commit"
     )
     parser.add_argument("--skip-empty", action="store_true", help="reuse the last empty figures")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help="the tiny model of an earlier workdir (its path names the index's collections: "
+        "needed to measure a copy of a grown workdir)",
+    )
     args = parser.parse_args()
     workdir = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
-    model = tiny_model(workdir / "tiny-model")
+    model = args.model or tiny_model(workdir / "tiny-model")
     pool = sentence_pool(args.corpus)
     vectors_path = workdir / "sentence-vectors.npy"
     sentence_vectors(model, pool, vectors_path)
