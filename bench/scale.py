@@ -26,6 +26,7 @@ commands as whole processes:
 - `status`: one `newsbot status --json` process.
 
     python -m bench.scale [--sizes 13000,130000,1000000] [--workdir /tmp/newsbot-scale]
+        [--skip-empty] [--model <an earlier workdir>/tiny-model]
 
 The grown index and its state stay in the workdir: a later run resumes growing from there
 (`--skip-empty` reuses the empty index's figures).

@@ -121,11 +121,15 @@ class Retriever:
         stop = threading.Event()
 
         def loop() -> None:
+            failing = False
             while not stop.wait(every):
                 try:
                     self.catalog()
+                    failing = False
                 except Exception as exc:  # the store is away: a question will say so
-                    logger.warning("cannot keep up with the index: %s", exc)
+                    if not failing:  # once per outage, not every second
+                        logger.warning("cannot keep up with the index: %s", exc)
+                    failing = True
 
         threading.Thread(target=loop, name="keep-up", daemon=True).start()
         return stop
