@@ -20,10 +20,13 @@ commands as whole processes:
   empty index for the ratio;
 - `cold ask`: one `newsbot ask` process, and its max RSS;
 - `warm answer`: median answer time in a process that has answered a few questions already;
-- `pickup`: a long-lived reader's first answer after another process committed 20 articles;
+- `pickup`: a long-lived reader's first answer after another process committed 20 articles
+  (the reader keeping up in the background, as the bot and `ask -` do); `applying`: the same
+  after another commit with keeping up stopped, so the first question applies the commit;
 - `status`: one `newsbot status --json` process.
 
     python -m bench.scale [--sizes 13000,130000,1000000] [--workdir /tmp/newsbot-scale]
+        [--skip-empty] [--model <an earlier workdir>/tiny-model]
 
 The grown index and its state stay in the workdir: a later run resumes growing from there
 (`--skip-empty` reuses the empty index's figures).
@@ -42,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -205,7 +209,10 @@ def bulk_article(n: int, pool: list[str], vectors: np.ndarray, words: int, origi
             mean = vectors[group].mean(axis=0)
             rows.append(mean / (np.linalg.norm(mean) or 1.0))
             start, group = offset, []
-    return article_record(article, len(passages)), passages, np.stack(rows)
+    # Each bulk article its own story, as an ingest decides for an article with no neighbour
+    # close enough (deciding them would cost the grower a nearest query per article).
+    record = replace(article_record(article, len(passages)), story_id=article.id)
+    return record, passages, np.stack(rows)
 
 
 GROW_WORKER = """
@@ -304,18 +311,24 @@ WARM_WORKER = """
 import json, statistics, subprocess, sys, time
 from bot.runtime import Runtime
 from bot.settings import Settings
-questions, ingest_cmd = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+questions, ingest_cmds = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 runtime = Runtime(Settings().model_copy(update={"llm_model": None}))
 answerer = runtime.answerer
+keeping_up = runtime.retriever.keep_up()  # as the bot and `ask -` run
 for q in questions:
     answerer.answer(q)
 times = []
 for _ in range(4):
     for q in questions:
         t = time.perf_counter(); answerer.answer(q); times.append(time.perf_counter() - t)
-subprocess.run(ingest_cmd, check=True, capture_output=True)
+subprocess.run(ingest_cmds[0], check=True, capture_output=True)
 t = time.perf_counter(); answerer.answer(questions[0]); pickup = time.perf_counter() - t
-print(json.dumps({"warm": statistics.median(times), "pickup": pickup}))
+# The same without keeping up: the first question applies the commit itself.
+keeping_up.set()
+time.sleep(1.5)
+subprocess.run(ingest_cmds[1], check=True, capture_output=True)
+t = time.perf_counter(); answerer.answer(questions[0]); applying = time.perf_counter() - t
+print(json.dumps({"warm": statistics.median(times), "pickup": pickup, "applying": applying}))
 """
 
 
@@ -331,16 +344,13 @@ def measure(env: dict[str, str], workdir: Path, pool: list[str], start: int, rep
         model.append(stages.get("model", 0.0))
     cold, rss = rss_of(newsbot("ask", QUESTIONS[0]), env)
     status, _ = run(newsbot("status", "--json"), env)
-    pickup_batch = workdir / f"new-{start + 20 * repeat}.jsonl"
-    write_articles(pickup_batch, start + 20 * repeat, 20, pool, 400)
+    pickup_batches = []
+    for extra in (0, 1):
+        batch = workdir / f"new-{start + 20 * (repeat + extra)}.jsonl"
+        write_articles(batch, start + 20 * (repeat + extra), 20, pool, 400)
+        pickup_batches.append(newsbot("ingest", str(batch), "--json"))
     _, out = run(
-        [
-            sys.executable,
-            "-c",
-            WARM_WORKER,
-            json.dumps(QUESTIONS),
-            json.dumps(newsbot("ingest", str(pickup_batch), "--json")),
-        ],
+        [sys.executable, "-c", WARM_WORKER, json.dumps(QUESTIONS), json.dumps(pickup_batches)],
         env,
         ok=(0,),
     )
@@ -356,8 +366,9 @@ def measure(env: dict[str, str], workdir: Path, pool: list[str], start: int, rep
         "rss_mib": rss,
         "warm_ms": worker["warm"] * 1000,
         "pickup_s": worker["pickup"],
+        "applying_s": worker["applying"],
         "status_s": status,
-        "next": start + 20 * (repeat + 1),
+        "next": start + 20 * (repeat + 2),
     }
 
 
@@ -371,7 +382,8 @@ def measure_empty(env: dict[str, str], workdir: Path, pool: list[str], start: in
 
 HEADER = (
     f"{'passages':>9} {'+20 ingest s':>12} {'vs empty':>8} {'embed s':>7} {'beyond s':>8} "
-    f"{'cold ask s':>10} {'max RSS MiB':>11} {'warm ms':>8} {'pickup s':>8} {'status s':>8}"
+    f"{'cold ask s':>10} {'max RSS MiB':>11} {'warm ms':>8} {'pickup s':>8} {'applying s':>10} "
+    f"{'status s':>8}"
 )
 
 
@@ -381,7 +393,7 @@ def row(figures: dict, empty: dict) -> str:
         f"{figures['ingest20'] / empty['ingest20']:>8.2f} {figures['embedding']:>7.2f} "
         f"{figures['ingest20'] - figures['embedding']:>8.2f} {figures['cold_ask']:>10.2f} "
         f"{figures['rss_mib']:>11.0f} {figures['warm_ms']:>8.1f} {figures['pickup_s']:>8.2f} "
-        f"{figures['status_s']:>8.2f}"
+        f"{figures.get('applying_s', float('nan')):>10.2f} {figures['status_s']:>8.2f}"
     )
 
 
@@ -397,10 +409,16 @@ def main() -> None:
         "--commit-every", type=int, default=10_000, help="bulk articles per growing commit"
     )
     parser.add_argument("--skip-empty", action="store_true", help="reuse the last empty figures")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help="the tiny model of an earlier workdir (its path names the index's collections: "
+        "needed to measure a copy of a grown workdir)",
+    )
     args = parser.parse_args()
     workdir = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
-    model = tiny_model(workdir / "tiny-model")
+    model = args.model or tiny_model(workdir / "tiny-model")
     pool = sentence_pool(args.corpus)
     vectors_path = workdir / "sentence-vectors.npy"
     sentence_vectors(model, pool, vectors_path)

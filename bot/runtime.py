@@ -7,6 +7,7 @@ searches never loads the model, and a bot builds everything once at start-up.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import cached_property, partial
 from typing import Any
@@ -100,6 +101,7 @@ class Runtime:
     ):
         self.settings = settings
         self.eager_model = eager_model
+        self._keeping_up: threading.Event | None = None
         if model is not None:  # an already loaded model (tests, benchmarks) is used as is
             self.__dict__["model"] = model
 
@@ -200,7 +202,14 @@ class Runtime:
     def status(self) -> IndexStatus:
         return index_status(self.store, self.settings.embedding_model)
 
+    def keep_up(self) -> None:
+        """A long-lived reader applies new commits between questions (Retriever.keep_up)."""
+        if self._keeping_up is None:
+            self._keeping_up = self.retriever.keep_up()
+
     def close(self) -> None:
+        if self._keeping_up is not None:
+            self._keeping_up.set()
         if "http" in self.__dict__:
             self.http.close()
         if "follow_store" in self.__dict__:

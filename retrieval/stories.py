@@ -178,4 +178,6 @@ def window_filter(ts: float | None, params: StoryParams) -> dict | None:
     if ts is None:
         return None
     span = params.window_days * DAY
-    return {"$and": [{"published_ts": {"$gte": ts - span}}, {"published_ts": {"$lte": ts + span}}]}
+    # The article vectors' own date key (retrieval.store.ARTICLE_TS): one the passages do not
+    # carry, or Chroma ranges over every passage's date too.
+    return {"$and": [{"article_ts": {"$gte": ts - span}}, {"article_ts": {"$lte": ts + span}}]}

@@ -33,6 +33,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> Exit:
         return search_result(query, retriever, args.k, settings.max_question_chars)
 
     if args.query == "-":
+        runtime.keep_up()
         return _each_line(search, "query")
     result = search(args.query)
     print(json.dumps(result, ensure_ascii=False) if args.json else render_hits(result))
@@ -64,6 +65,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> Exit:
     runtime.store.require()  # a clear message before the model loads when there is no index
     answerer = runtime.answerer
     if args.question == "-":
+        runtime.keep_up()
         return _each_line(lambda line: answerer.answer(line).to_dict(), "question")
     answer = answerer.answer(args.question)
     if args.json:

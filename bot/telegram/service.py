@@ -41,6 +41,7 @@ class NewsService:
         started = time.monotonic()
         runtime = Runtime(settings)
         runtime.answerer  # noqa: B018 - builds the model, the store and the retriever now
+        runtime.keep_up()  # new commits are applied between questions
         logger.info("model, index and answerer ready in %.1f s", time.monotonic() - started)
         return cls(settings, runtime)
 

@@ -194,3 +194,62 @@ def test_a_feed_read_again_fetches_only_what_it_has_not_indexed(ingest, store, w
     assert (again.added, again.updated, again.skipped) == (0, 0, 2)  # no page fetched
     assert again.to_dict()["skipped"] == 2
     assert len(store.live_articles()) == 2
+
+
+def test_a_run_killed_while_redating_article_vectors_is_redone_by_the_next(
+    ingest, store, news_dir, monkeypatch
+):
+    """The write step for an index whose article vectors carry their date as `published_ts`
+    only (before ARTICLE_TS): killed there, the previous state serves, the flag stays unset,
+    and the next run redates them all and commits."""
+    from retrieval.store import ARTICLE_TS
+
+    ingest(news_dir)
+    vectors = store.article_vectors_collection()
+    got = vectors.get(include=["metadatas", "embeddings"])
+    vectors.delete(ids=got["ids"])
+    vectors.upsert(
+        ids=got["ids"],
+        embeddings=got["embeddings"],
+        metadatas=[
+            {"article_id": m["article_id"], "published_ts": m[ARTICLE_TS]}
+            for m in got["metadatas"]
+            if ARTICLE_TS in m
+        ]
+        + [{"article_id": m["article_id"]} for m in got["metadatas"] if ARTICLE_TS not in m],
+    )
+    meta = store.commit_metadata(fresh=True)
+    meta[ARTICLE_TS] = 0
+    store._commits().modify(metadata=meta)
+    before = sorted(a.key for a in store.live_articles())
+    generation = store.committed(fresh=True)
+    (news_dir / "new.md").write_text("---\ntitle: Kabul rally\n---\n\nA rally in Kabul.\n")
+
+    real = store._collection
+
+    def collection(suffix, **options):
+        target = real(suffix, **options)
+        if suffix != "artvecs":
+            return target
+
+        class Dying:
+            def __getattr__(self, name):
+                if name == "update":
+                    raise Killed
+                return getattr(target, name)
+
+        return Dying()
+
+    with monkeypatch.context() as m:
+        m.setattr(store, "_collection", collection)
+        with pytest.raises(Killed):
+            ingest(news_dir)
+    assert store.committed(fresh=True) == generation
+    assert sorted(a.key for a in store.live_articles()) == before
+    assert not store.commit_metadata(fresh=True)[ARTICLE_TS]
+    report = ingest(news_dir)
+    assert report.added == 1
+    assert store.commit_metadata(fresh=True)[ARTICLE_TS] == 1
+    dated = [m for m in vectors.get(include=["metadatas"])["metadatas"] if "published_ts" in m]
+    assert dated
+    assert all(ARTICLE_TS in m for m in dated)

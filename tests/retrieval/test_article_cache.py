@@ -72,3 +72,49 @@ def test_a_copy_of_another_index_is_rebuilt(tmp_path):
     fresh = Source([record("z")])
     assert fresh.live(cache, 1, identity="new") == ["z:v1"]  # same generation, other index
     assert fresh.calls == ["everything 1"]
+
+
+def test_records_come_back_whole_and_equal(tmp_path):
+    full = replace(
+        record("a", added=3),
+        published_at="2026-03-05T10:00:00+00:00",
+        url="https://x.example/a",
+        author="A. Writer",
+        attribution="via Wire",
+        feed_date="Thu, 05 Mar 2026 10:00:00 GMT",
+        story_id="s1",
+    )
+    source = Source([full])
+    cache = ArticleCache(tmp_path / "articles.sqlite")
+    [back] = cache.live(3, "x", changes=source.changes, everything=source.everything)
+    assert back == full
+    assert back.published_ts == full.published_ts
+    assert back.key == "a:v1"
+    assert replace(back, story_id="s2").story_id == "s2"  # still a frozen dataclass
+
+
+def test_a_copy_of_the_json_schema_is_converted_without_reading_the_store(tmp_path):
+    import json
+    import sqlite3
+
+    path = tmp_path / "articles.sqlite"
+    old = [replace(record("a"), story_id="a"), replace(record("b"), removed=0)]
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute(
+        "CREATE TABLE articles (key TEXT PRIMARY KEY, added INTEGER, removed INTEGER, record TEXT)"
+    )
+    db.executemany(
+        "INSERT INTO articles VALUES (?, ?, ?, ?)",
+        [(r.key, r.added, r.removed, json.dumps(r.__dict__)) for r in old],
+    )
+    db.executemany(
+        "INSERT INTO meta VALUES (?, ?)", [("schema", "2"), ("identity", "x"), ("synced", "1")]
+    )
+    db.commit()
+    db.close()
+    source = Source(old)
+    cache = ArticleCache(path)
+    found = cache.live(1, "x", changes=source.changes, everything=source.everything)
+    assert sorted(found, key=lambda r: r.key) == old
+    assert source.calls == []  # converted in place, nothing read from the store

@@ -444,3 +444,43 @@ def test_the_answer_reuses_its_own_search_vector_and_nothing_else(fake_embedder)
     elsewhere.start()
     elsewhere.join()
     assert encoded.count("Another question?") == 2  # another thread's answer encodes its own
+
+
+def test_keeping_up_applies_commits_and_warns_once_per_outage(fake_embedder, caplog):
+    """Retriever.keep_up applies a new commit with no question asked; a store that is away
+    is one warning, not one a second."""
+    import logging
+    import time
+
+    from retrieval.errors import StoreUnavailableError
+
+    store = MemoryStore(fake_embedder, [passage("Talks in Doha resumed.", "doha")])
+    retriever = Retriever(store, fake_embedder)
+    assert retriever.catalog().generation == store.committed()
+    away = {"on": False, "calls": 0}
+    real_committed = store.committed
+
+    def committed() -> int:
+        away["calls"] += 1
+        if away["on"]:
+            raise StoreUnavailableError("the store is away")
+        return real_committed()
+
+    store.committed = committed  # type: ignore[method-assign]
+    stop = retriever.keep_up(every=0.01)
+    try:
+        store.put([passage("Envoys met in Tashkent.", "tashkent")])
+        deadline = time.monotonic() + 30  # waits for the thread; nothing is timed
+        while "tashkent" not in retriever._catalog.articles and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert "tashkent" in retriever._catalog.articles
+        with caplog.at_level(logging.WARNING, logger="retrieval.hybrid"):
+            away["on"], seen = True, away["calls"]
+            while away["calls"] < seen + 5 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        assert away["calls"] >= seen + 5
+        assert [r.getMessage() for r in caplog.records] == [
+            "cannot keep up with the index: the store is away"
+        ]
+    finally:
+        stop.set()

@@ -275,3 +275,56 @@ def test_an_embedded_reader_sees_vectors_another_process_committed(tmp_path, fak
         "tashkent",
         "geneva",
     }
+
+
+def test_a_reader_keeping_up_applies_another_process_commit_before_a_question(
+    tmp_path, fake_embedder
+):
+    """`Retriever.keep_up` (the bot, `ask -`): between questions the reader reopens the
+    store, applies the commit's articles and loads the new vectors, so the first question
+    after the commit pays none of it."""
+    import json
+    import subprocess
+    import sys
+    from functools import partial
+    from pathlib import Path
+
+    data = tmp_path / "data"
+    name = "newsbot-test-keep-up"
+    reader = IndexStore(
+        open_client(data),
+        name,
+        lock_dir=data,
+        location=str(data),
+        reopen=partial(open_client, data, fresh=True),
+    )
+    write_generation(reader, TALKS, fake_embedder.encode([p.text for p in TALKS]))
+    retriever = Retriever(reader, fake_embedder)
+    assert retriever.search("Doha negotiators", 1)[0].passage.article_id == "doha"
+    first_client = reader.client
+    stop = retriever.keep_up(every=0.05)
+    try:
+        text, article = "Monitors counted the trucks crossing at Torkham.", "torkham"
+        vector = fake_embedder.encode([text])[0]
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                OTHER_WRITER,
+                json.dumps([str(data), name, text, article, vector.tolist()]),
+            ],
+            check=True,
+            cwd=Path(__file__).parents[2],
+        )
+        deadline = time.monotonic() + 60  # a wait for the background thread, not a measure
+        while retriever._catalog.generation != 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Applied with no question asked: reopened, the new article known.
+        assert retriever._catalog.generation == 2
+        assert reader.client is not first_client
+        assert "torkham" in retriever._catalog.articles
+        hits = retriever.search(text, 1)
+        assert hits[0].passage.id == f"{article}:v1:0"
+        assert hits[0].similarity == pytest.approx(1.0, abs=1e-4)
+    finally:
+        stop.set()

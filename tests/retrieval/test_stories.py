@@ -124,7 +124,7 @@ def test_window_filter():
     assert window_filter(None, PARAMS) is None
     span = 7 * 86400.0
     assert window_filter(100.0, PARAMS) == {
-        "$and": [{"published_ts": {"$gte": 100.0 - span}}, {"published_ts": {"$lte": 100.0 + span}}]
+        "$and": [{"article_ts": {"$gte": 100.0 - span}}, {"article_ts": {"$lte": 100.0 + span}}]
     }
 
 

@@ -134,3 +134,48 @@ def test_replicas_sharing_a_chroma_server_see_the_same_stories(chroma_server, tm
     ]
     assert len(wire) == 1
     assert {"Harbor Gazette", "Plains Courier", "Delta Times"} <= set(wire[0]["outlets"])
+
+
+def test_article_vectors_dated_before_their_own_key_are_redated_and_still_found(
+    ingest, store, tmp_path
+):
+    """Article vectors once carried their date as `published_ts`, a key every passage has too
+    (a window query then ranged over all passages' dates); the next ingest dates them under
+    ARTICLE_TS, and a new wire copy still finds its story among them."""
+    from retrieval.store import ARTICLE_TS
+
+    ingest(SERRA)
+    story = wire_story(list_stories(store))
+    vectors = store.article_vectors_collection()
+    got = vectors.get(include=["metadatas", "embeddings"])
+    assert all(ARTICLE_TS in m and "published_ts" not in m for m in got["metadatas"])
+    # Rewrite them as the earlier layout stored them, and forget that they were redated.
+    vectors.delete(ids=got["ids"])
+    vectors.upsert(
+        ids=got["ids"],
+        embeddings=got["embeddings"],
+        metadatas=[
+            {"article_id": m["article_id"], "published_ts": m[ARTICLE_TS]} for m in got["metadatas"]
+        ],
+    )
+    meta = store.commit_metadata(fresh=True)
+    meta[ARTICLE_TS] = 0
+    store._commits().modify(metadata=meta)
+    wire = next(a for a in serra_articles() if a["title"] in WIRE_TITLES)
+    copy = dict(
+        wire,
+        source="Coastal Herald",
+        title="Monitors to patrol Serra Valley front",
+        url="https://coastal-herald.example/monitors",
+        published_at="2026-03-06T07:00:00Z",
+    )
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps(copy) + "\n")
+    report = ingest(extra)
+    assert report.stories == {"new": 0, "updated": 1, "backfilled": 0}
+    assert "Coastal Herald" in wire_story(list_stories(store)).outlets
+    assert wire_story(list_stories(store)).id == story.id
+    after = vectors.get(include=["metadatas"])["metadatas"]
+    assert len(after) == len(got["ids"]) + 1
+    assert all(ARTICLE_TS in m for m in after if m.get("published_ts") is not None)
+    assert store.commit_metadata(fresh=True)[ARTICLE_TS] == 1
