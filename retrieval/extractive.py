@@ -7,7 +7,10 @@ holds, weighted by rarity, and the kind of answer asked for); the answerer decli
 clause) its best-supported sentence: from that outlet's passages, scored by the part's words,
 the question's, and, when the passages carry sentence vectors, the sentence's closeness in
 meaning to the question (`similarity`), all fused; then sentences that continue a chosen one
-and, within `budget` characters, others nearly as good.
+and, within `budget` characters, others nearly as good. The answer says at most `say`
+characters of them; the rest, and the best sentences of further articles (up to `articles`
+cited) and of each cited article (up to `quote_sentences` per citation), are quoted in the
+citations without being said: the reader sees the evidence without a longer answer.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from retrieval.lexical import tokenize
 from retrieval.query import Part, Query
@@ -175,13 +179,15 @@ def compose(hits: list[SearchHit], chosen: list[Sentence]) -> tuple[str, list[Ci
     """The answer text with `[n]` after every sentence, and the citations it points to.
 
     One citation per article, numbered in order of first use; an article's sentences stay in
-    their order in the article, and its quote holds each of them verbatim. A sentence not
-    `shown` (support) is only quoted, in the citation of an article the answer cites.
+    their order in the article, and its quote holds each of them verbatim (sentences that
+    follow one another in the passage joined as they stand, others by " … "). A sentence not
+    `shown` is only quoted. Articles with no sentence shown come last, numbered after the
+    others, and the text does not point to them: further reading (see `NewsAnswerer`).
     """
     articles: list[str] = []
-    for sentence in chosen:
+    for sentence in sorted(chosen, key=lambda s: not s.shown):  # stable: said ones first
         article = hits[sentence.hit].passage.article_id
-        if article not in articles and sentence.shown:
+        if article not in articles:
             articles.append(article)
     parts: list[str] = []
     citations: list[Citation] = []
@@ -197,11 +203,21 @@ def compose(hits: list[SearchHit], chosen: list[Sentence]) -> tuple[str, list[Ci
             Citation.quoting(
                 n,
                 passage,
-                quote=" … ".join(s.text for s in mine),
+                quote=_quote(mine, hits),
                 also_in=tuple(sorted(outlets - {passage.source})),
             )
         )
     return " ".join(parts), citations
+
+
+def _quote(sentences: list[Sentence], hits: list[SearchHit]) -> str:
+    """The sentences (in article order) as one quote: " … " where text was left out."""
+    quote = sentences[0].text
+    for before, after in pairwise(sentences):
+        gap = hits[before.hit].passage.text[before.end : after.start]
+        joined = after.hit == before.hit and len(gap) <= 3 and not gap.strip()
+        quote += (gap if joined else " … ") + after.text
+    return quote
 
 
 # --- one sentence per part of the question --------------------------------------------------
@@ -221,8 +237,11 @@ class ChoiceParams:
     relative: float = 0.8  # extras must score this share of the best
     max_sentences: int = 4
     budget: int = 0  # characters of chosen sentences beyond which no extra is added
-    support: int = 4  # more sentences of cited articles, quoted in their citation only
-    support_relative: float = 0.4  # support must score this share of the best
+    say: int = 450  # characters said; a later part's sentence beyond them is only quoted
+    articles: int = 6  # articles cited: the parts' first, then the best-supported others
+    quote_sentences: int = 6  # sentences quoted per cited article, the said ones included
+    further_relative: float = 0.3  # a further article's best sentence scores this share of the best
+    quote_relative: float = 0.2  # a quoted sentence scores this share of the best
 
 
 def choose(
@@ -292,19 +311,67 @@ def choose(
         if sentence in chosen or _repeats(sentence, chosen):
             continue
         chosen.append(sentence)
-    cited = {hits[s.hit].passage.article_id for s in chosen}
-    support: list[Sentence] = []
-    for sentence in extras:
-        if len(support) >= p.support:
+    score = {(s.hit, s.start): fused(s, question_weights) for s in extras}
+    top = max(score.values(), default=0.0)
+
+    def above(share: float) -> list[Sentence]:
+        return [s for s in extras if score[(s.hit, s.start)] >= share * top]
+
+    return _quoted(
+        _said(chosen, p.say), hits, above(p.further_relative), above(p.quote_relative), p
+    )
+
+
+def _said(chosen: list[Sentence], say: int) -> list[Sentence]:
+    """`chosen` with the sentences after the first that would pass `say` characters marked
+    not `shown`: their citation quotes them, the answer does not say them."""
+    result: list[Sentence] = []
+    said = 0
+    for sentence in chosen:
+        if result and said + len(sentence.text) > say:
+            result.append(replace(sentence, shown=False))
+        else:
+            result.append(sentence)
+            said += len(sentence.text)
+    return result
+
+
+def _quoted(
+    chosen: list[Sentence],
+    hits: list[SearchHit],
+    further: list[Sentence],
+    ranked: list[Sentence],
+    p: ChoiceParams,
+) -> list[Sentence]:
+    """`chosen`, then the best sentences of other articles (from `further`) until `p.articles`
+    are cited (the answer points to them as further reading), then each cited article's best
+    sentences (from `ranked`) until its quote holds `p.quote_sentences`; both lists best first.
+    Added ones are not `shown`."""
+    result = list(chosen)
+    keys = {(s.hit, s.start) for s in result}
+    cited = list(dict.fromkeys(hits[s.hit].passage.article_id for s in result))
+    for sentence in further:
+        if len(cited) >= p.articles:
             break
-        if fused(sentence, question_weights) < p.support_relative * best_score:
-            break
-        if hits[sentence.hit].passage.article_id not in cited or sentence in chosen:
+        article = hits[sentence.hit].passage.article_id
+        if article in cited or _repeats(sentence, result):
             continue
-        if _repeats(sentence, chosen + support):
+        cited.append(article)
+        result.append(replace(sentence, shown=False))
+        keys.add((sentence.hit, sentence.start))
+    quoted = {a: 0 for a in cited}
+    for sentence in result:
+        quoted[hits[sentence.hit].passage.article_id] += 1
+    for sentence in ranked:
+        article = hits[sentence.hit].passage.article_id
+        if quoted.get(article, p.quote_sentences) >= p.quote_sentences:
             continue
-        support.append(replace(sentence, shown=False))
-    return chosen + support
+        if (sentence.hit, sentence.start) in keys or _repeats(sentence, result):
+            continue
+        result.append(replace(sentence, shown=False))
+        keys.add((sentence.hit, sentence.start))
+        quoted[article] += 1
+    return result
 
 
 def _repeats(sentence: Sentence, chosen: list[Sentence]) -> bool:
