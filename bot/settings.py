@@ -111,8 +111,9 @@ class Settings(BaseSettings):
     )
     follows_db: Path | None = Field(
         None,
-        description="SQLite file of the chats' follows and pushes; unset: follows.sqlite under "
-        "NEWSBOT_DATA_DIR. Replicas that share one file (one host) send each push once.",
+        description="SQLite file of the chats' follows and pushes and the answers behind "
+        "Sources buttons; unset: follows.sqlite under NEWSBOT_DATA_DIR. Replicas that share one "
+        "file (one host) send each push once.",
     )
     log_level: str = Field("WARNING", description="Python logging level for the CLI and bot.")
     log_format: Literal["text", "json"] = Field(

@@ -97,6 +97,34 @@ def latest_change(
     return (best[1], best[2]) if best else None
 
 
+def earlier_report(
+    query: Query, hits: Sequence[SearchHit], before: float, *, min_share: float = 0.5
+) -> tuple[int, str] | None:
+    """The report a change reversed: the sentence of a hit dated before `before` that holds
+    most of the question and reports no change itself: (hit index, sentence); the later one
+    among equals, as it is the state the change replaced."""
+    asked = _stems(query.text)
+    if not asked:
+        return None
+    best = None
+    for h, hit in enumerate(hits):
+        when = timestamp_or_none(hit.passage.published_at)
+        if when is None or when >= before:
+            continue
+        text = hit.passage.text
+        for span in split_sentences(text):
+            sentence = text[span.start : span.end]
+            if is_change(sentence):
+                continue
+            share = len(asked & _stems(sentence)) / len(asked)
+            if share < min_share:
+                continue
+            key = (share, when, -h)
+            if best is None or key > best[0]:
+                best = (key, h, sentence)
+    return (best[1], best[2]) if best else None
+
+
 def _cite(citations: list[Citation], hit: SearchHit, sentence: str) -> int:
     """The citation number of `hit`'s article, added quoting `sentence` when not yet cited."""
     passage = hit.passage
@@ -142,9 +170,18 @@ def latest_first(answer: Answer, hits: Sequence[SearchHit], query: Query) -> Ans
     lead_text = ""
     if change is not None and earliest is not None:
         h, sentence = change
-        if (timestamp_or_none(hits[h].passage.published_at) or 0) > earliest:
+        changed_at = timestamp_or_none(hits[h].passage.published_at) or 0
+        if changed_at > earliest:
             lead_n = _cite(citations, hits[h], sentence)
             lead_text = sentence
+        elif (was := earlier_report(query, hits, changed_at)) is not None:
+            # the answer told only the change: the state it reversed is told after it
+            lead_n = _cite(citations, hits[h], sentence)
+            lead_text = sentence
+            e, before = was
+            n = _cite(citations, hits[e], before)
+            dated[n] = timestamp_or_none(hits[e].passage.published_at)
+            units.append((f"{before} [{n}]", (n,)))
     if lead_n is None and (query.current or query.dates.latest):
         newest = max(units, key=lambda u: when(u) or float("-inf"), default=None)
         if newest is not None and when(newest) is not None and newest[1]:

@@ -97,6 +97,10 @@ class Carrier:
             "published_at": self.published_at,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Carrier:
+        return cls(data["source"], data["title"], data.get("url"), data.get("published_at"))
+
 
 @dataclass(frozen=True)
 class Freshness:
@@ -108,6 +112,10 @@ class Freshness:
 
     def to_dict(self) -> dict:
         return {"newest_cited": self.newest_cited, "index_updated": self.index_updated}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Freshness:
+        return cls(data.get("newest_cited"), data.get("index_updated"))
 
 
 @dataclass(frozen=True)
@@ -171,6 +179,34 @@ class Answer:
                 for c in self.citations
             ],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        """The answer `to_dict` wrote (as kept for the "Sources" buttons)."""
+        citations = []
+        for c in data.get("citations", ()):
+            carriers = tuple(Carrier.from_dict(copy) for copy in c.get("also_in", ()))
+            citations.append(
+                Citation(
+                    n=c["n"],
+                    title=c["title"],
+                    source=c["source"],
+                    published_at=c.get("published_at"),
+                    url=c.get("url"),
+                    quote=c["quote"],
+                    article_id=c.get("article_id", ""),
+                    also_in=tuple(copy.source for copy in carriers),
+                    carriers=carriers,
+                )
+            )
+        freshness = Freshness.from_dict(data.get("freshness") or {})
+        return cls(
+            question=data["question"],
+            text=data["answer"],
+            answered=data["answered"],
+            citations=tuple(citations),
+            freshness=freshness if freshness != Freshness() else None,
+        )
 
 
 @dataclass(frozen=True)

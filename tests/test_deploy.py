@@ -229,3 +229,14 @@ def test_the_compose_example_shares_one_chroma_and_gives_each_process_its_own_da
     assert len(volumes) == len(newsbots)  # each keeps its own lexical index
     ingest_commands = [s for s in newsbots.values() if "ingest" in str(s.get("entrypoint"))]
     assert len(ingest_commands) == 1  # one ingester
+    # the bot replicas share one state file: the same follows, each push sent once
+    bots = [s for s in newsbots.values() if s.get("command") == ["newsbot", "serve"]]
+    assert len(bots) == 2
+    shared = {s["environment"]["NEWSBOT_FOLLOWS_DB"] for s in bots}
+    assert len(shared) == 1
+    (state_dir,) = {str(Path(shared.pop()).parent)}
+    for bot in bots:
+        assert any(
+            v.endswith(f":{state_dir}") and v.split(":")[0] in compose["volumes"]
+            for v in bot["volumes"]
+        )

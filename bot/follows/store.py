@@ -10,6 +10,8 @@ restarts and `kill -9`.
   story is never pushed twice and an updated one says only what is new.
 - `chats`: per chat, the generation it last saw (pushed or /whatsnew), for "what's new".
 - `meta`: `generation`, the last committed index generation planned for.
+- `shown`: the answers behind "Sources" buttons (JSON) for `SHOWN_DAYS`, so a button still
+  works after a restart, and on another replica that shares this file.
 
 Several processes may share one file (bot replicas on one host): planning a generation range
 is claimed with compare-and-set on `generation` inside a write transaction, and each pending
@@ -74,7 +76,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    """
+    CREATE TABLE shown (
+        key TEXT PRIMARY KEY,
+        answer TEXT NOT NULL,
+        answer_in_last INTEGER NOT NULL,
+        shown_at REAL NOT NULL
+    );
+    CREATE INDEX shown_by_age ON shown (shown_at);
+    """,
 )
+SHOWN_DAYS = 30.0  # how long a "Sources" button keeps working
 
 
 def topic_key(topic: str) -> str:
@@ -410,6 +422,26 @@ class FollowStore:
                 "seen_generation = MAX(seen_generation, excluded.seen_generation)",
                 (chat_id, kind, generation),
             )
+
+    # -- the answers behind "Sources" buttons ----------------------------------------------
+
+    def keep_shown(self, key: str, answer: dict, *, answer_in_last: bool) -> None:
+        """Keep an answer for its button; answers older than `SHOWN_DAYS` go."""
+        now = self.clock()
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO shown VALUES (?, ?, ?, ?)",
+                (key, json.dumps(answer), int(answer_in_last), now),
+            )
+            db.execute("DELETE FROM shown WHERE shown_at < ?", (now - SHOWN_DAYS * 86400,))
+
+    def shown(self, key: str) -> tuple[dict, bool] | None:
+        """The answer kept for `key` and whether its message holds the answer text too."""
+        rows = self._read(
+            "SELECT answer, answer_in_last FROM shown WHERE key = ? AND shown_at >= ?",
+            (key, self.clock() - SHOWN_DAYS * 86400),
+        )
+        return (json.loads(rows[0][0]), bool(rows[0][1])) if rows else None
 
     # -- operators -------------------------------------------------------------------------
 

@@ -248,7 +248,7 @@ async def send_one(bot: Bot, store: FollowStore, answers: RecentAnswers, push: P
         await asyncio.to_thread(store.discard, push)
         return False
     html = follow_format.push_html(push.message, now=datetime.now(UTC))
-    key = answers.put(follow_format.push_answer(push.message), answer_in_last=True)
+    key = await answers.put(follow_format.push_answer(push.message), answer_in_last=True)
     try:
         await send_html(bot, push.chat_id, [html], markup=sources_keyboard(key, revealed=False))
     except Forbidden:

@@ -97,7 +97,7 @@ async def ask(
     rendered = formatting.render_answer(answer, now=datetime.now(UTC))
     markup = None
     if rendered.has_sources:
-        answer_key = state.answers.put(answer, answer_in_last=rendered.answer_in_last)
+        answer_key = await state.answers.put(answer, answer_in_last=rendered.answer_in_last)
         markup = sources_keyboard(answer_key, revealed=False)
     quote = message.chat.type != ChatType.PRIVATE
     await send_html(
@@ -149,7 +149,7 @@ async def on_sources_button(update: Update, context: BotContext) -> None:
     if query is None:
         return
     action, _, key = (query.data or "").partition(":")
-    shown = context.state.answers.get(key)
+    shown = await context.state.answers.get(key)
     if shown is None:
         await query.answer(replies.TOO_OLD)
         return

@@ -32,6 +32,8 @@ class NewsService:
         self.settings = settings
         self.runtime = runtime
         self.state = BotState.from_settings(settings)
+        # the answers behind Sources buttons outlive a restart, in the bot's state file
+        self.state.answers.archive = runtime.follow_store
 
     @classmethod
     def build(cls, settings: ServeSettings) -> NewsService:

@@ -172,13 +172,23 @@ def test_a_reader_gets_each_matching_story_once_and_nothing_else(workdir):
         finally:
             assert bot.stop() == 0
 
-        # after a restart the follow is still there
+        # after a restart the follow is still there, and the pushes' Sources buttons work
         bot = start_bot(api, workdir)
         try:
             count = len(api.sent_to(chat["id"]))
             api.send_text(chat, "/following", sender=reader)
             listed = reply_after(api, chat["id"], count)
             assert "1. Serra Valley ceasefire" in listed
+            pushed = next(
+                c for c in api.sent_to(chat["id"]) if "mission will deploy" in c.params["text"]
+            )
+            button = pushed.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+            message = {k: v for k, v in pushed.result.items() if k != "html"}
+            pressed = api.press(reader, message, button)
+            api.wait_calls("answerCallbackQuery", callback_query_id=pressed, timeout=60)
+            [edit] = api.wait_calls("editMessageText", chat_id=chat["id"], timeout=60)
+            assert "<blockquote>" in edit.params["text"]
+            assert "Plains Courier" in edit.params["text"]
 
             # after /unfollow nothing more is pushed, although a matching story arrives
             api.send_text(chat, "/unfollow 1", sender=reader)

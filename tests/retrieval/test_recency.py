@@ -106,6 +106,32 @@ def test_the_reversal_already_cited_moves_first_with_its_article():
     assert units[2][0].startswith("Earlier, 9 March 2026:")
 
 
+def test_an_answer_that_told_only_the_reversal_gains_the_report_it_reversed():
+    hits = [
+        hit(f"{WITHDRAWS} {REASON}", "courier", "2026-03-13T18:20:00Z", "Plains Courier"),
+        hit(ACCEPTS, "ledger", "2026-03-09T16:00:00Z", "Northern Ledger"),
+        hit("The talks open in Port Alva on March 16.", "gazette", "2026-03-02T08:00:00Z"),
+    ]
+    answer = Answer(
+        QUESTION, f"{WITHDRAWS} [1]", True, (Citation.quoting(1, hits[0].passage, WITHDRAWS),)
+    )
+    for question in (QUESTION, "Is the Northern Alliance still part of the Serra Valley talks?"):
+        led = latest_first(answer, hits, query(question))
+        assert led.text == (
+            f"Latest, 13 March 2026: {WITHDRAWS} [1] Earlier, 9 March 2026: {ACCEPTS} [2]"
+        )
+        assert [c.source for c in led.citations] == ["Plains Courier", "Northern Ledger"]
+
+
+def test_a_reversal_with_no_earlier_report_of_it_is_left_as_it_is():
+    hits = [
+        hit(WITHDRAWS, "courier", "2026-03-13T18:20:00Z"),
+        hit("The football final is on Sunday.", "herald", "2026-03-01T10:00:00Z"),
+    ]
+    answer = cited(hits, [0])
+    assert latest_first(answer, hits, query()) == answer
+
+
 def test_an_earlier_reversal_does_not_lead_over_later_news():
     later = "The Northern Alliance will take part in the Serra Valley talks after all."
     hits = [

@@ -1,8 +1,18 @@
-"""Dates cross the edges as ISO strings and are read once, here."""
+"""Dates cross the edges as ISO strings and are read once, here; answers survive JSON."""
+
+import json
 
 import pytest
 
-from retrieval.types import iso_to_timestamp, parse_published, published_day
+from retrieval.types import (
+    Answer,
+    Carrier,
+    Citation,
+    Freshness,
+    iso_to_timestamp,
+    parse_published,
+    published_day,
+)
 
 
 @pytest.mark.parametrize(
@@ -24,3 +34,25 @@ def test_published_day(stored, day):
 def test_dates_without_a_zone_are_utc():
     assert parse_published("2021-03-10T00:00:00").utcoffset().total_seconds() == 0
     assert iso_to_timestamp("2021-03-10T00:00:00") == iso_to_timestamp("2021-03-10T00:00:00Z")
+
+
+def test_an_answer_comes_back_from_its_dict_as_it_was():
+    carriers = (Carrier("Delta Times", "Observers to deploy", "https://d.example/1", None),)
+    citation = Citation(
+        n=1,
+        title="Mission to deploy on March 10",
+        source="Harbor Gazette",
+        published_at="2026-03-04T09:00:00+00:00",
+        url="https://h.example/2",
+        quote="The mission will deploy on March 10.",
+        article_id="a1",
+        also_in=("Delta Times",),
+        carriers=carriers,
+    )
+    fresh = Freshness("2026-03-04T09:00:00+00:00", "2026-03-05T00:00:00+00:00")
+    for answer in (
+        Answer("When?", "On March 10. [1]", True, (citation,), fresh),
+        Answer("When?", "On March 10. [1]", True, (citation,)),
+        Answer("Who won the cup?", "I found nothing on that.", False),
+    ):
+        assert Answer.from_dict(json.loads(json.dumps(answer.to_dict()))) == answer
