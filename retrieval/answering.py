@@ -180,21 +180,26 @@ class NewsAnswerer:
     def present(self, answer: Answer, query: Query, hits: list[SearchHit]) -> Answer:
         """Latest state first, disputes side by side, every outlet credited, freshness.
 
-        Citations the text does not point to (articles quoted but not said from, see
-        `compose`) follow the others, and the text ends by pointing to them: "See also [4][5]."
+        The story is read from the passages the answerer decides on (the first `decide_on`),
+        as before the answer drew on more. Citations the text does not point to (articles
+        quoted but not said from, see `compose`) follow the others, and the text ends by
+        pointing to them: "See also [4][5]."
         """
         updated = self.index_updated()
         marked = {int(n) for n in _MARKER.findall(answer.text)}
         said = tuple(c for c in answer.citations if c.n in marked)
-        shown = present(replace(answer, citations=said), hits, query, index_updated=updated)
+        first = hits[: self.params.decide_on]
+        shown = present(replace(answer, citations=said), first, query, index_updated=updated)
         cited = {c.article_id for c in shown.citations}
         further = [c for c in answer.citations if c.n not in marked and c.article_id not in cited]
-        if not shown.answered or not shown.citations or not further:
+        if not shown.answered or not shown.citations:
             return shown
-        start = len(shown.citations) + 1
-        more = tuple(replace(c, n=n) for n, c in enumerate(further, start=start))
-        text = f"{shown.text} {SEE_ALSO} {''.join(f'[{c.n}]' for c in more)}."
-        shown = corroborate(replace(shown, text=text, citations=shown.citations + more), hits)
+        if further:
+            start = len(shown.citations) + 1
+            more = tuple(replace(c, n=n) for n, c in enumerate(further, start=start))
+            text = f"{shown.text} {SEE_ALSO} {''.join(f'[{c.n}]' for c in more)}."
+            shown = replace(shown, text=text, citations=shown.citations + more)
+        shown = corroborate(shown, hits)  # every outlet, of all the passages drawn on
         return replace(shown, freshness=freshness(shown, updated))
 
     def answerable(self, hits: list[SearchHit], chosen) -> bool:

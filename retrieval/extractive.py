@@ -241,6 +241,7 @@ class ChoiceParams:
     articles: int = 6  # articles cited: the parts' first, then the best-supported others
     quote_sentences: int = 6  # sentences quoted per cited article, the said ones included
     further_relative: float = 0.3  # a further article's best sentence scores this share of the best
+    further_similarity: float = 0.3  # and its passage is this close in meaning to the question
     quote_relative: float = 0.2  # a quoted sentence scores this share of the best
 
 
@@ -317,9 +318,10 @@ def choose(
     def above(share: float) -> list[Sentence]:
         return [s for s in extras if score[(s.hit, s.start)] >= share * top]
 
-    return _quoted(
-        _said(chosen, p.say), hits, above(p.further_relative), above(p.quote_relative), p
-    )
+    further = [
+        s for s in above(p.further_relative) if hits[s.hit].similarity >= p.further_similarity
+    ]
+    return _quoted(_said(chosen, p.say), hits, further, above(p.quote_relative), p)
 
 
 def _said(chosen: list[Sentence], say: int) -> list[Sentence]:
