@@ -384,6 +384,15 @@ def test_further_articles_are_quoted_and_pointed_to_not_said():
     ]
     assert answer.freshness is not None
 
+    # Not from a passage far in meaning from the question, however many words it shares.
+    hits[1] = hit(
+        "China and Pakistan are invited to the Moscow talks.", article="a2", similarity=0.1
+    )
+    chosen = choose(
+        query, hits, score_sentences(query, hits, idf=flat_idf), idf=flat_idf, params=params
+    )
+    assert [s.text for s in chosen] == ["Qatar is invited to the Moscow talks on Afghanistan."]
+
 
 def test_a_later_part_beyond_what_the_answer_says_is_quoted_only():
     hits = [
