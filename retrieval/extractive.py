@@ -263,6 +263,7 @@ def choose(
     parts = query.parts or (Part(query.text),)
     similarity = similarity or {}
     terms = {(s.hit, s.start): {stem(t) for t in tokenize(s.text)} for s in sentences}
+    words: dict[SentenceKey, set[str]] = {}  # token sets for `_repeats`, filled as needed
     outlets = [{hit.passage.source, *(other.source for other in hit.also_in)} for hit in hits]
     asked = frozenset(query.terms)
     # What does not depend on the part: the question's words, the answer kind, the meaning.
@@ -289,30 +290,31 @@ def choose(
         pool = [
             s for s in sentences if part.outlet is None or part.outlet in outlets[s.hit]
         ] or sentences
-        ranked = sorted(pool, key=lambda s: -fused(s, weights))
+        part_score = {(s.hit, s.start): fused(s, weights) for s in pool}
+        ranked = sorted(pool, key=lambda s: -part_score[(s.hit, s.start)])
         for sentence in ranked:
-            if sentence in chosen or _repeats(sentence, chosen):
+            if sentence in chosen or _repeats(sentence, chosen, words):
                 continue
             chosen.append(sentence)
-            best_score = max(best_score, fused(sentence, weights))
+            best_score = max(best_score, part_score[(sentence.hit, sentence.start)])
             break
 
     question_weights: dict[str, float] = {}
     for term in query.terms:
         question_weights[stem(term)] = max(question_weights.get(stem(term), 0.0), idf(term))
     chosen = _with_continuations(chosen, sentences, hits)
-    extras = sorted(sentences, key=lambda s: -fused(s, question_weights))
+    score = {(s.hit, s.start): fused(s, question_weights) for s in sentences}
+    extras = sorted(sentences, key=lambda s: -score[(s.hit, s.start)])
     for sentence in extras:
         if len(chosen) >= max(p.max_sentences, len(parts)):
             break
-        if fused(sentence, question_weights) < p.relative * best_score:
+        if score[(sentence.hit, sentence.start)] < p.relative * best_score:
             break
         if sum(len(s.text) for s in chosen) + len(sentence.text) > p.budget:
             continue  # a shorter one may still fit
-        if sentence in chosen or _repeats(sentence, chosen):
+        if sentence in chosen or _repeats(sentence, chosen, words):
             continue
         chosen.append(sentence)
-    score = {(s.hit, s.start): fused(s, question_weights) for s in extras}
     top = max(score.values(), default=0.0)
 
     def above(share: float) -> list[Sentence]:
@@ -321,7 +323,7 @@ def choose(
     further = [
         s for s in above(p.further_relative) if hits[s.hit].similarity >= p.further_similarity
     ]
-    return _quoted(_said(chosen, p.say), hits, further, above(p.quote_relative), p)
+    return _quoted(_said(chosen, p.say), hits, further, above(p.quote_relative), p, words)
 
 
 def _said(chosen: list[Sentence], say: int) -> list[Sentence]:
@@ -344,6 +346,7 @@ def _quoted(
     further: list[Sentence],
     ranked: list[Sentence],
     p: ChoiceParams,
+    words: dict[SentenceKey, set[str]],
 ) -> list[Sentence]:
     """`chosen`, then the best sentences of other articles (from `further`) until `p.articles`
     are cited (the answer points to them as further reading), then each cited article's best
@@ -356,7 +359,7 @@ def _quoted(
         if len(cited) >= p.articles:
             break
         article = hits[sentence.hit].passage.article_id
-        if article in cited or _repeats(sentence, result):
+        if article in cited or _repeats(sentence, result, words):
             continue
         cited.append(article)
         result.append(replace(sentence, shown=False))
@@ -368,7 +371,7 @@ def _quoted(
         article = hits[sentence.hit].passage.article_id
         if quoted.get(article, p.quote_sentences) >= p.quote_sentences:
             continue
-        if (sentence.hit, sentence.start) in keys or _repeats(sentence, result):
+        if (sentence.hit, sentence.start) in keys or _repeats(sentence, result, words):
             continue
         result.append(replace(sentence, shown=False))
         keys.add((sentence.hit, sentence.start))
@@ -376,9 +379,21 @@ def _quoted(
     return result
 
 
-def _repeats(sentence: Sentence, chosen: list[Sentence]) -> bool:
-    words = set(tokenize(sentence.text))
-    return any(_overlap(words, set(tokenize(c.text))) > 0.6 for c in chosen)
+def _repeats(
+    sentence: Sentence, chosen: list[Sentence], words: dict[SentenceKey, set[str]] | None = None
+) -> bool:
+    """Whether `sentence` says much the same as one of `chosen` (`words`: token sets, filled
+    as needed)."""
+    known = words if words is not None else {}
+
+    def of(s: Sentence) -> set[str]:
+        key = (s.hit, s.start)
+        if key not in known:
+            known[key] = set(tokenize(s.text))
+        return known[key]
+
+    mine = of(sentence)
+    return any(_overlap(mine, of(c)) > 0.6 for c in chosen)
 
 
 def _with_continuations(

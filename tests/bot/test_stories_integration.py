@@ -107,7 +107,7 @@ def test_the_disputed_number_shows_both_figures_with_both_outlets(answers):
     answer = answers[OBSERVERS_Q]
     text = answer["answer"]
     assert "Reports differ:" in text
-    differ = text[text.index("Reports differ:") :]
+    differ = text[text.index("Reports differ:") :].split("See also")[0]
     assert "34 observers according to Delta Times [" in differ
     assert "28 according to Harbor Gazette [" in differ
     markers = [int(part.split("]")[0]) for part in differ.split("[")[1:]]
