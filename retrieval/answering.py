@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from retrieval.corroboration import corroborate
 from retrieval.errors import BadQuestionError
 from retrieval.extractive import (
     ChoiceParams,
@@ -24,10 +25,13 @@ from retrieval.extractive import (
 from retrieval.hybrid import Retriever
 from retrieval.presenting import present
 from retrieval.query import Query
+from retrieval.recency import freshness
 from retrieval.sentence_vectors import similarities
 from retrieval.types import Answer, SearchHit
 
 DECLINE = "The news I have doesn't say."
+SEE_ALSO = "See also"
+_MARKER = re.compile(r"\[(\d+)\]")
 Turn = tuple[str, str]  # (question, answer text)
 
 _FOLLOW_UP_START = re.compile(
@@ -55,7 +59,8 @@ class Composer(Protocol):
 class AnswerParams:
     """Calibrated on the MultiHop-RAG dev split (docs/benchmarks.md)."""
 
-    passages: int = 8  # retrieved passages the answer may draw on
+    passages: int = 12  # retrieved passages the answer may draw on
+    decide_on: int = 8  # the first of them, on which the answerer decides to answer or not
     # Answer when the best passage is close in meaning and its best sentence holds some of the
     # question, or when that sentence holds most of it (short questions about names embed
     # poorly but match exactly). Dev split: declining precision 0.81, recall 0.88.
@@ -63,6 +68,7 @@ class AnswerParams:
     min_coverage: float = 0.12  # share of the question's weight the best sentence holds
     sure_coverage: float = 0.5
     max_sentences: int = 3
+    evidence: int = 8  # ranked sentences an LLM composer is shown
     # one sentence per part of the question, fused scores
     choice: ChoiceParams = field(default_factory=ChoiceParams)
     max_question_chars: int = 1000  # NEWSBOT_MAX_QUESTION_CHARS
@@ -133,8 +139,11 @@ class NewsAnswerer:
             idf=self.retriever.idf(),
             already_said=history[-1][1] if context else "",
         )
-        chosen = select(sentences, hits, max_sentences=p.max_sentences)
-        if not self.answerable(hits, chosen):
+        first = hits[: p.decide_on]
+        chosen = select(
+            [s for s in sentences if s.hit < p.decide_on], first, max_sentences=p.max_sentences
+        )
+        if not self.answerable(first, chosen):
             return self.present(Answer(question=question, text=DECLINE, answered=False), query, [])
         if not query.context:  # a follow-up keeps `select`: what is new to the reader
             chosen = choose(
@@ -146,7 +155,8 @@ class NewsAnswerer:
                 params=p.choice,
             )
         if self.composer is not None:  # the same passages, and the same sentences first
-            evidence = [(s.hit, s.text) for s in chosen]
+            ranked = sorted(chosen, key=lambda s: not s.shown)  # what it would say, first
+            evidence = [(s.hit, s.text) for s in ranked[: p.evidence]]
             written = self.composer.compose(question, hits, history, evidence)
             if written is not None and written.answered:
                 return self.present(written, query, hits)
@@ -168,8 +178,29 @@ class NewsAnswerer:
         }
 
     def present(self, answer: Answer, query: Query, hits: list[SearchHit]) -> Answer:
-        """Latest state first, disputes side by side, every outlet credited, freshness."""
-        return present(answer, hits, query, index_updated=self.index_updated())
+        """Latest state first, disputes side by side, every outlet credited, freshness.
+
+        The story is read from the passages the answerer decides on (the first `decide_on`),
+        as before the answer drew on more. Citations the text does not point to (articles
+        quoted but not said from, see `compose`) follow the others, and the text ends by
+        pointing to them: "See also [4][5]."
+        """
+        updated = self.index_updated()
+        marked = {int(n) for n in _MARKER.findall(answer.text)}
+        said = tuple(c for c in answer.citations if c.n in marked)
+        first = hits[: self.params.decide_on]
+        shown = present(replace(answer, citations=said), first, query, index_updated=updated)
+        cited = {c.article_id for c in shown.citations}
+        further = [c for c in answer.citations if c.n not in marked and c.article_id not in cited]
+        if not shown.answered or not shown.citations:
+            return shown
+        if further:
+            start = len(shown.citations) + 1
+            more = tuple(replace(c, n=n) for n, c in enumerate(further, start=start))
+            text = f"{shown.text} {SEE_ALSO} {''.join(f'[{c.n}]' for c in more)}."
+            shown = replace(shown, text=text, citations=shown.citations + more)
+        shown = corroborate(shown, hits)  # every outlet, of all the passages drawn on
+        return replace(shown, freshness=freshness(shown, updated))
 
     def answerable(self, hits: list[SearchHit], chosen) -> bool:
         if not hits or not chosen:

@@ -7,7 +7,10 @@ holds, weighted by rarity, and the kind of answer asked for); the answerer decli
 clause) its best-supported sentence: from that outlet's passages, scored by the part's words,
 the question's, and, when the passages carry sentence vectors, the sentence's closeness in
 meaning to the question (`similarity`), all fused; then sentences that continue a chosen one
-and, within `budget` characters, others nearly as good.
+and, within `budget` characters, others nearly as good. The answer says at most `say`
+characters of them; the rest, and the best sentences of further articles (up to `articles`
+cited) and of each cited article (up to `quote_sentences` per citation), are quoted in the
+citations without being said: the reader sees the evidence without a longer answer.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from retrieval.lexical import tokenize
 from retrieval.query import Part, Query
@@ -175,13 +179,15 @@ def compose(hits: list[SearchHit], chosen: list[Sentence]) -> tuple[str, list[Ci
     """The answer text with `[n]` after every sentence, and the citations it points to.
 
     One citation per article, numbered in order of first use; an article's sentences stay in
-    their order in the article, and its quote holds each of them verbatim. A sentence not
-    `shown` (support) is only quoted, in the citation of an article the answer cites.
+    their order in the article, and its quote holds each of them verbatim (sentences that
+    follow one another in the passage joined as they stand, others by " … "). A sentence not
+    `shown` is only quoted. Articles with no sentence shown come last, numbered after the
+    others, and the text does not point to them: further reading (see `NewsAnswerer`).
     """
     articles: list[str] = []
-    for sentence in chosen:
+    for sentence in sorted(chosen, key=lambda s: not s.shown):  # stable: said ones first
         article = hits[sentence.hit].passage.article_id
-        if article not in articles and sentence.shown:
+        if article not in articles:
             articles.append(article)
     parts: list[str] = []
     citations: list[Citation] = []
@@ -197,11 +203,21 @@ def compose(hits: list[SearchHit], chosen: list[Sentence]) -> tuple[str, list[Ci
             Citation.quoting(
                 n,
                 passage,
-                quote=" … ".join(s.text for s in mine),
+                quote=_quote(mine, hits),
                 also_in=tuple(sorted(outlets - {passage.source})),
             )
         )
     return " ".join(parts), citations
+
+
+def _quote(sentences: list[Sentence], hits: list[SearchHit]) -> str:
+    """The sentences (in article order) as one quote: " … " where text was left out."""
+    quote = sentences[0].text
+    for before, after in pairwise(sentences):
+        gap = hits[before.hit].passage.text[before.end : after.start]
+        joined = after.hit == before.hit and len(gap) <= 3 and not gap.strip()
+        quote += (gap if joined else " … ") + after.text
+    return quote
 
 
 # --- one sentence per part of the question --------------------------------------------------
@@ -221,8 +237,12 @@ class ChoiceParams:
     relative: float = 0.8  # extras must score this share of the best
     max_sentences: int = 4
     budget: int = 0  # characters of chosen sentences beyond which no extra is added
-    support: int = 4  # more sentences of cited articles, quoted in their citation only
-    support_relative: float = 0.4  # support must score this share of the best
+    say: int = 450  # characters said; a later part's sentence beyond them is only quoted
+    articles: int = 6  # articles cited: the parts' first, then the best-supported others
+    quote_sentences: int = 6  # sentences quoted per cited article, the said ones included
+    further_relative: float = 0.3  # a further article's best sentence scores this share of the best
+    further_similarity: float = 0.3  # and its passage is this close in meaning to the question
+    quote_relative: float = 0.2  # a quoted sentence scores this share of the best
 
 
 def choose(
@@ -243,6 +263,7 @@ def choose(
     parts = query.parts or (Part(query.text),)
     similarity = similarity or {}
     terms = {(s.hit, s.start): {stem(t) for t in tokenize(s.text)} for s in sentences}
+    words: dict[SentenceKey, set[str]] = {}  # token sets for `_repeats`, filled as needed
     outlets = [{hit.passage.source, *(other.source for other in hit.also_in)} for hit in hits]
     asked = frozenset(query.terms)
     # What does not depend on the part: the question's words, the answer kind, the meaning.
@@ -269,47 +290,110 @@ def choose(
         pool = [
             s for s in sentences if part.outlet is None or part.outlet in outlets[s.hit]
         ] or sentences
-        ranked = sorted(pool, key=lambda s: -fused(s, weights))
+        part_score = {(s.hit, s.start): fused(s, weights) for s in pool}
+        ranked = sorted(pool, key=lambda s: -part_score[(s.hit, s.start)])
         for sentence in ranked:
-            if sentence in chosen or _repeats(sentence, chosen):
+            if sentence in chosen or _repeats(sentence, chosen, words):
                 continue
             chosen.append(sentence)
-            best_score = max(best_score, fused(sentence, weights))
+            best_score = max(best_score, part_score[(sentence.hit, sentence.start)])
             break
 
     question_weights: dict[str, float] = {}
     for term in query.terms:
         question_weights[stem(term)] = max(question_weights.get(stem(term), 0.0), idf(term))
     chosen = _with_continuations(chosen, sentences, hits)
-    extras = sorted(sentences, key=lambda s: -fused(s, question_weights))
+    score = {(s.hit, s.start): fused(s, question_weights) for s in sentences}
+    extras = sorted(sentences, key=lambda s: -score[(s.hit, s.start)])
     for sentence in extras:
         if len(chosen) >= max(p.max_sentences, len(parts)):
             break
-        if fused(sentence, question_weights) < p.relative * best_score:
+        if score[(sentence.hit, sentence.start)] < p.relative * best_score:
             break
         if sum(len(s.text) for s in chosen) + len(sentence.text) > p.budget:
             continue  # a shorter one may still fit
-        if sentence in chosen or _repeats(sentence, chosen):
+        if sentence in chosen or _repeats(sentence, chosen, words):
             continue
         chosen.append(sentence)
-    cited = {hits[s.hit].passage.article_id for s in chosen}
-    support: list[Sentence] = []
-    for sentence in extras:
-        if len(support) >= p.support:
-            break
-        if fused(sentence, question_weights) < p.support_relative * best_score:
-            break
-        if hits[sentence.hit].passage.article_id not in cited or sentence in chosen:
-            continue
-        if _repeats(sentence, chosen + support):
-            continue
-        support.append(replace(sentence, shown=False))
-    return chosen + support
+    top = max(score.values(), default=0.0)
+
+    def above(share: float) -> list[Sentence]:
+        return [s for s in extras if score[(s.hit, s.start)] >= share * top]
+
+    further = [
+        s for s in above(p.further_relative) if hits[s.hit].similarity >= p.further_similarity
+    ]
+    return _quoted(_said(chosen, p.say), hits, further, above(p.quote_relative), p, words)
 
 
-def _repeats(sentence: Sentence, chosen: list[Sentence]) -> bool:
-    words = set(tokenize(sentence.text))
-    return any(_overlap(words, set(tokenize(c.text))) > 0.6 for c in chosen)
+def _said(chosen: list[Sentence], say: int) -> list[Sentence]:
+    """`chosen` with the sentences after the first that would pass `say` characters marked
+    not `shown`: their citation quotes them, the answer does not say them."""
+    result: list[Sentence] = []
+    said = 0
+    for sentence in chosen:
+        if result and said + len(sentence.text) > say:
+            result.append(replace(sentence, shown=False))
+        else:
+            result.append(sentence)
+            said += len(sentence.text)
+    return result
+
+
+def _quoted(
+    chosen: list[Sentence],
+    hits: list[SearchHit],
+    further: list[Sentence],
+    ranked: list[Sentence],
+    p: ChoiceParams,
+    words: dict[SentenceKey, set[str]],
+) -> list[Sentence]:
+    """`chosen`, then the best sentences of other articles (from `further`) until `p.articles`
+    are cited (the answer points to them as further reading), then each cited article's best
+    sentences (from `ranked`) until its quote holds `p.quote_sentences`; both lists best first.
+    Added ones are not `shown`."""
+    result = list(chosen)
+    keys = {(s.hit, s.start) for s in result}
+    cited = list(dict.fromkeys(hits[s.hit].passage.article_id for s in result))
+    for sentence in further:
+        if len(cited) >= p.articles:
+            break
+        article = hits[sentence.hit].passage.article_id
+        if article in cited or _repeats(sentence, result, words):
+            continue
+        cited.append(article)
+        result.append(replace(sentence, shown=False))
+        keys.add((sentence.hit, sentence.start))
+    quoted = {a: 0 for a in cited}
+    for sentence in result:
+        quoted[hits[sentence.hit].passage.article_id] += 1
+    for sentence in ranked:
+        article = hits[sentence.hit].passage.article_id
+        if quoted.get(article, p.quote_sentences) >= p.quote_sentences:
+            continue
+        if (sentence.hit, sentence.start) in keys or _repeats(sentence, result, words):
+            continue
+        result.append(replace(sentence, shown=False))
+        keys.add((sentence.hit, sentence.start))
+        quoted[article] += 1
+    return result
+
+
+def _repeats(
+    sentence: Sentence, chosen: list[Sentence], words: dict[SentenceKey, set[str]] | None = None
+) -> bool:
+    """Whether `sentence` says much the same as one of `chosen` (`words`: token sets, filled
+    as needed)."""
+    known = words if words is not None else {}
+
+    def of(s: Sentence) -> set[str]:
+        key = (s.hit, s.start)
+        if key not in known:
+            known[key] = set(tokenize(s.text))
+        return known[key]
+
+    mine = of(sentence)
+    return any(_overlap(mine, of(c)) > 0.6 for c in chosen)
 
 
 def _with_continuations(

@@ -93,7 +93,8 @@ def render_answer(answer: Answer, now: datetime | None = None) -> str:
                 f"    also {carrier.source}: {carrier.title}, {day(carrier.published_at)}"
                 + (f" {carrier.url}" if carrier.url else "")
             )
-        lines.append(f"    “{c.quote}”")
+        quote = " ".join(c.quote.split())  # sentences quoted across a paragraph break
+        lines.append(f"    “{quote}”")
     footer = freshness_line(answer.freshness, now) if now is not None else ""
     if footer:
         lines += ["", footer]

@@ -21,7 +21,11 @@ from retrieval.disputes import join_names
 from retrieval.types import Answer, Citation, published_day
 
 MAX_LEN = MessageLimit.MAX_TEXT_LENGTH
-QUOTE_BUDGETS = (400, 200, 100, 0)  # characters per quote, tried in turn until a view fits
+# Characters per quote, tried in turn until a view fits. A citation quotes up to six sentences
+# (retrieval/extractive.py); past `FOLDED_QUOTE` characters it shows folded (Telegram's
+# expandable blockquote: three lines and a tap to read the rest), so the view stays compact.
+QUOTE_BUDGETS = (1000, 600, 400, 200, 100, 0)
+FOLDED_QUOTE = 200
 EXAMPLE_QUESTION = "Who is invited to the Moscow conference on Afghanistan?"
 
 
@@ -71,7 +75,9 @@ def citation_line(citation: Citation, *, quote_chars: int = 0) -> str:
     ]
     line = f"[{citation.n}] {title}" + (f" — {', '.join(details)}" if details else "")
     if quote_chars and citation.quote.strip():
-        line += f"\n<blockquote>{escape(shorten(citation.quote, quote_chars))}</blockquote>"
+        quote = shorten(citation.quote, quote_chars)
+        tag = "blockquote expandable" if len(quote) > FOLDED_QUOTE else "blockquote"
+        line += f"\n<{tag}>{escape(quote)}</blockquote>"
     return line
 
 

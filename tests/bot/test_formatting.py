@@ -71,6 +71,16 @@ def test_quotes_view_reveals_quotes_in_blockquotes():
     assert 'Quoted sentence 2 Talks <b>"end"</b> & R&D <script>.' in text
 
 
+def test_long_quotes_are_shown_whole_but_folded():
+    sentences = " ".join(f"Sentence {i} of the quote says what the talks agreed." for i in range(6))
+    answer = Answer("q", "It ended [1].", True, (citation(1, quote=sentences), citation(2)))
+    html = sources_message(answer, answer_in_last=True, quotes=True)
+    text = valid(html)
+    assert html.count("<blockquote expandable>") == 1  # the long one folds, the short one not
+    assert html.count("<blockquote>") == 1
+    assert sentences in text  # six sentences, nothing cut
+
+
 def test_quotes_view_always_fits_one_message():
     many = tuple(citation(i, quote="word " * 400) for i in range(1, 30))
     answer = Answer("q", "Long answer. " * 250, True, many)

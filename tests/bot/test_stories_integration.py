@@ -86,7 +86,13 @@ def test_the_wire_story_is_cited_once_crediting_every_outlet(answers):
     assert answer["answered"]
     assert "March 10" in answer["answer"]
     assert answer["answer"].count("Continental Press") == 1  # the wire text, not three times
-    [citation] = answer["citations"]
+    said, _, further = answer["answer"].partition("See also")
+    [citation] = [c for c in answer["citations"] if f"[{c['n']}]" in said]
+    for other in answer["citations"]:  # further reading: other articles, never a wire copy
+        if other is not citation:
+            assert f"[{other['n']}]" in further
+            assert other["title"] not in WIRE_TITLES
+            assert other["also_in"] == []
     credited = {citation["source"], *(c["source"] for c in citation["also_in"])}
     assert credited == WIRE_OUTLETS
     assert len(citation["also_in"]) == 2
@@ -101,7 +107,7 @@ def test_the_disputed_number_shows_both_figures_with_both_outlets(answers):
     answer = answers[OBSERVERS_Q]
     text = answer["answer"]
     assert "Reports differ:" in text
-    differ = text[text.index("Reports differ:") :]
+    differ = text[text.index("Reports differ:") :].split("See also")[0]
     assert "34 observers according to Delta Times [" in differ
     assert "28 according to Harbor Gazette [" in differ
     markers = [int(part.split("]")[0]) for part in differ.split("[")[1:]]

@@ -3,6 +3,7 @@ citation, and a short footer on how old the news is (fixed clocks)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -111,3 +112,10 @@ def test_terminal_shows_every_outlet_with_its_link_and_the_footer():
     )
     assert text.count(WIRE) == 2  # the answer and its quote, once each
     assert text.endswith("newest source 18 days old; news read 10 min ago")
+
+
+def test_terminal_shows_a_quote_across_a_paragraph_break_on_its_line():
+    answer = wire_answer()
+    quoted = replace(answer.citations[0], quote=f"{WIRE}\n\nIt deploys next week.")
+    text = render_text(replace(answer, citations=(quoted,)))
+    assert f"    “{WIRE} It deploys next week.”" in text.splitlines()

@@ -1,5 +1,6 @@
 """The extractive answerer's pure parts: sentence choice, citations, declining, follow-ups."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -209,7 +210,8 @@ def test_newsbot_history_turns_reaches_the_answerer_and_the_conversations():
 
 
 def chosen_texts(question, hits, *, outlets=None, similarity=None, **params):
-    params.setdefault("support", 0)  # what the answer says; support is tested on its own
+    params.setdefault("articles", 0)  # what the answer says; quotes are tested on their own
+    params.setdefault("quote_sentences", 0)
     query = parse_query(question, outlets=outlets or {}, now=NOW)
     sentences = score_sentences(query, hits, idf=flat_idf)
     chosen = choose(
@@ -314,23 +316,102 @@ def test_the_seed_answer_keeps_its_continuing_sentence():
     ]
 
 
-def test_support_is_quoted_in_its_citation_but_not_said():
+def test_more_of_a_cited_article_is_quoted_in_its_citation_but_not_said():
     hits = [
         hit(
             "China, a close partner, is invited to the Moscow talks, officials confirmed. "
+            "The weather was fine. "
             "Zakharova said the Moscow talks start on March 18 with invited delegations."
         ),
         hit("Pakistan is invited too, says the Moscow talks host.", article="a2"),
-        hit("Moscow talks: Qatar invited as a host of earlier talks.", article="a3"),
     ]
     query = parsed("Who is invited to the Moscow talks?")
     sentences = score_sentences(query, hits, idf=flat_idf)
-    chosen = choose(query, hits, sentences, idf=flat_idf, params=ChoiceParams(budget=0, support=1))
+    params = ChoiceParams(articles=1, quote_sentences=2)
+    chosen = choose(query, hits, sentences, idf=flat_idf, params=params)
     assert [s.shown for s in chosen] == [True, False]
     text, citations = compose(hits, chosen)
     assert text == "Zakharova said the Moscow talks start on March 18 with invited delegations. [1]"
-    assert len(citations) == 1  # support comes only from articles the answer cites
+    assert len(citations) == 1  # `articles=1`: no further article
     assert citations[0].quote == (
         "China, a close partner, is invited to the Moscow talks, officials confirmed. … "
         "Zakharova said the Moscow talks start on March 18 with invited delegations."
     )
+    # Up to `quote_sentences` per citation, best first, none far below the best: the weather
+    # shares no word with the question.
+    more = replace(params, quote_sentences=3)
+    chosen = choose(query, hits, sentences, idf=flat_idf, params=more)
+    assert "weather" not in compose(hits, chosen)[1][0].quote
+    chosen = choose(query, hits, sentences, idf=flat_idf, params=replace(more, quote_relative=0))
+    assert "The weather was fine." in compose(hits, chosen)[1][0].quote
+
+
+def test_sentences_next_to_each_other_are_quoted_as_they_stand():
+    hits = [hit("Talks open in Moscow. Qatar is invited. The weather was fine. China attends.")]
+    sentences = score_sentences(parsed("Who is invited to Moscow talks?"), hits, idf=flat_idf)
+    by_text = {s.text: s for s in sentences}
+    chosen = [by_text[t] for t in ("China attends.", "Talks open in Moscow.", "Qatar is invited.")]
+    _, citations = compose(hits, chosen)
+    assert citations[0].quote == "Talks open in Moscow. Qatar is invited. … China attends."
+
+
+def test_further_articles_are_quoted_and_pointed_to_not_said():
+    hits = [
+        hit("Qatar is invited to the Moscow talks on Afghanistan.", article="a1"),
+        hit("China and Pakistan are invited to the Moscow talks.", article="a2"),
+        hit("Football scores from the weekend.", article="a3"),
+    ]
+    question = "Who is invited to the Moscow talks on Afghanistan?"
+    params = ChoiceParams(articles=2, quote_sentences=1)
+    query = parsed(question)
+    chosen = choose(
+        query, hits, score_sentences(query, hits, idf=flat_idf), idf=flat_idf, params=params
+    )
+    assert [(s.text, s.shown) for s in chosen] == [
+        ("Qatar is invited to the Moscow talks on Afghanistan.", True),
+        ("China and Pakistan are invited to the Moscow talks.", False),
+    ]
+    text, citations = compose(hits, chosen)
+    assert text == "Qatar is invited to the Moscow talks on Afghanistan. [1]"
+    assert [c.article_id for c in citations] == ["a1", "a2"]  # the further one last
+
+    answerer = NewsAnswerer(FakeRetriever(hits), params=AnswerParams(choice=params))
+    answer = answerer.answer(question)
+    assert answer.text == "Qatar is invited to the Moscow talks on Afghanistan. [1] See also [2]."
+    assert [(c.n, c.article_id, c.quote) for c in answer.citations] == [
+        (1, "a1", "Qatar is invited to the Moscow talks on Afghanistan."),
+        (2, "a2", "China and Pakistan are invited to the Moscow talks."),
+    ]
+    assert answer.freshness is not None
+
+    # Not from a passage far in meaning from the question, however many words it shares.
+    hits[1] = hit(
+        "China and Pakistan are invited to the Moscow talks.", article="a2", similarity=0.1
+    )
+    chosen = choose(
+        query, hits, score_sentences(query, hits, idf=flat_idf), idf=flat_idf, params=params
+    )
+    assert [s.text for s in chosen] == ["Qatar is invited to the Moscow talks on Afghanistan."]
+
+
+def test_a_later_part_beyond_what_the_answer_says_is_quoted_only():
+    hits = [
+        hit(
+            "The truce talks opened in Doha on Monday after weeks of delay.",
+            source="Harbor Gazette",
+        ),
+        hit("Officials postponed them until June.", article="a2", source="Delta Times"),
+    ]
+    question = (
+        "Did the Harbor Gazette report that the truce talks opened in Doha before the Delta "
+        "Times reported that the talks were postponed?"
+    )
+    query = parse_query(question, outlets=OUTLET_NAMES, now=NOW)
+    sentences = score_sentences(query, hits, idf=flat_idf)
+    for say, shown in ((1000, [True, True]), (70, [True, False]), (0, [True, False])):
+        params = ChoiceParams(say=say, articles=0, quote_sentences=0)
+        chosen = choose(query, hits, sentences, idf=flat_idf, params=params)
+        assert [s.shown for s in chosen] == shown  # the first is always said
+    text, citations = compose(hits, chosen)
+    assert text == "The truce talks opened in Doha on Monday after weeks of delay. [1]"
+    assert citations[1].quote == "Officials postponed them until June."
