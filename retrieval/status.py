@@ -42,7 +42,9 @@ def summarize(articles: list[ArticleRecord]) -> dict[str, Any]:
 
 
 def index_status(store: IndexStore, model: str) -> IndexStatus:
-    generation = store.committed()
+    # Read afresh: a health check must reach the store, not a commit record another
+    # thread (a reader keeping up) read a moment before the store went away.
+    generation = store.committed(fresh=True)
     return IndexStatus(
         **summarize(store.live_articles(generation)),
         last_ingest=store.last_ingest(),

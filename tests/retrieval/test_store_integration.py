@@ -328,3 +328,33 @@ def test_a_reader_keeping_up_applies_another_process_commit_before_a_question(
         assert hits[0].similarity == pytest.approx(1.0, abs=1e-4)
     finally:
         stop.set()
+
+
+class _GoneClient:
+    """A Chroma client whose server went away: every call fails as HttpClient's do."""
+
+    def __getattr__(self, name):
+        raise ConnectionError("connection refused")
+
+
+def test_status_reaches_the_store_even_right_after_a_reader_looked(
+    store, embedder, monkeypatch, tmp_path
+):
+    """A health check reads the commit record afresh: a reader keeping up (the bot's
+    background thread) may have read it a moment before the store went away, and the
+    articles come from the local copy, so nothing else would reach the store."""
+    from retrieval import store as store_module
+    from retrieval.article_cache import ArticleCache
+    from retrieval.errors import StoreUnavailableError
+    from retrieval.status import index_status
+
+    store.article_cache = ArticleCache(tmp_path / "articles.sqlite")
+    write_generation(store, TALKS, embedder.encode([p.text for p in TALKS]))
+    monkeypatch.setattr(store_module, "COMMIT_READ_REUSE", 3600.0)
+    assert store.committed() == 1  # the reader's look, kept for reuse
+    assert index_status(store, "test-model").articles == 3
+    store.client = _GoneClient()
+    store._collections.clear()
+    assert store.committed() == 1  # a reader may reuse its recent look
+    with pytest.raises(StoreUnavailableError):
+        index_status(store, "test-model")
