@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_POSSESSIVE = ("'s", "’s")
 STOPWORDS = frozenset(
     """
     a about above according after again against ago all also am an and any are article as at
@@ -23,8 +24,9 @@ STOPWORDS = frozenset(
 def tokenize(text: str) -> list[str]:
     """Lowercased words without stopwords; possessive 's dropped ("Russia's" -> "russia")."""
     words = []
-    for match in _WORD.finditer(text.lower()):
-        word = re.sub(r"['’]s$", "", match.group())
+    for word in _WORD.findall(text.lower()):
+        if word.endswith(_POSSESSIVE):
+            word = word[:-2]
         if word not in STOPWORDS:
             words.append(word)
     return words
