@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import SEED
+from tests.conftest import ROOT, SEED
 from tests.retrieval.openai_server import OpenAIServer, Reply
 
 pytestmark = pytest.mark.integration
@@ -190,6 +190,9 @@ README_ANSWER = (
 
 def test_the_seed_question_is_answered_as_the_readme_shows(answerer):
     assert answerer.answer("Who is invited to Moscow?").text == README_ANSWER
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split('$ newsbot ask "Who is invited to Moscow?"\n', 1)[1].split("\n\n[1]")[0]
+    assert " ".join(shown.split()) == README_ANSWER
 
 
 def test_the_index_holds_sentence_vectors_made_in_the_passages_model_pass(answerer):
