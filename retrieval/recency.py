@@ -13,7 +13,7 @@ the newest cited report first even without a word of reversal.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -70,15 +70,14 @@ def _stems(text: str) -> set[str]:
     return {stem(word) for word in tokenize(text)}
 
 
-def latest_change(
-    query: Query, hits: Sequence[SearchHit], *, min_share: float = 0.5
-) -> tuple[int, str] | None:
-    """The newest sentence of the hits that reports a change to what the question asks
-    about: (hit index, sentence); the one holding most of the question among equals."""
+def _on_question(
+    query: Query, hits: Sequence[SearchHit], min_share: float
+) -> Iterator[tuple[int, float, str, float]]:
+    """(hit index, its date, sentence, share of the question's words) for each sentence of a
+    dated hit that holds at least `min_share` of the question."""
     asked = _stems(query.text)
     if not asked:
-        return None
-    best = None
+        return
     for h, hit in enumerate(hits):
         when = timestamp_or_none(hit.passage.published_at)
         if when is None:
@@ -86,15 +85,22 @@ def latest_change(
         text = hit.passage.text
         for span in split_sentences(text):
             sentence = text[span.start : span.end]
-            if not is_change(sentence):
-                continue
             share = len(asked & _stems(sentence)) / len(asked)
-            if share < min_share:
-                continue
-            key = (when, share, -h)
-            if best is None or key > best[0]:
-                best = (key, h, sentence)
-    return (best[1], best[2]) if best else None
+            if share >= min_share:
+                yield h, when, sentence, share
+
+
+def latest_change(
+    query: Query, hits: Sequence[SearchHit], *, min_share: float = 0.5
+) -> tuple[int, str] | None:
+    """The newest sentence of the hits that reports a change to what the question asks
+    about: (hit index, sentence); the one holding most of the question among equals."""
+    changes = [
+        ((when, share, -h), h, sentence)
+        for h, when, sentence, share in _on_question(query, hits, min_share)
+        if is_change(sentence)
+    ]
+    return max(changes, key=lambda c: c[0])[1:] if changes else None
 
 
 def earlier_report(
@@ -103,26 +109,12 @@ def earlier_report(
     """The report a change reversed: the sentence of a hit dated before `before` that holds
     most of the question and reports no change itself: (hit index, sentence); the later one
     among equals, as it is the state the change replaced."""
-    asked = _stems(query.text)
-    if not asked:
-        return None
-    best = None
-    for h, hit in enumerate(hits):
-        when = timestamp_or_none(hit.passage.published_at)
-        if when is None or when >= before:
-            continue
-        text = hit.passage.text
-        for span in split_sentences(text):
-            sentence = text[span.start : span.end]
-            if is_change(sentence):
-                continue
-            share = len(asked & _stems(sentence)) / len(asked)
-            if share < min_share:
-                continue
-            key = (share, when, -h)
-            if best is None or key > best[0]:
-                best = (key, h, sentence)
-    return (best[1], best[2]) if best else None
+    reports = [
+        ((share, when, -h), h, sentence)
+        for h, when, sentence, share in _on_question(query, hits, min_share)
+        if when < before and not is_change(sentence)
+    ]
+    return max(reports, key=lambda r: r[0])[1:] if reports else None
 
 
 def _cite(citations: list[Citation], hit: SearchHit, sentence: str) -> int:

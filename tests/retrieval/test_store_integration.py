@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from dataclasses import replace
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,25 +221,38 @@ write_generation(store, [passage(text, article)], np.asarray([vector], dtype=np.
 """
 
 
-def test_an_embedded_reader_sees_vectors_another_process_committed(tmp_path, fake_embedder):
-    """Embedded Chroma loads a collection's vectors into each process once: a long-lived
-    reader must reopen the store when another process commits, or the new passages are
-    missing from its searches and fetching their vectors fails ("Error finding id")."""
-    import json
-    import subprocess
-    import sys
-    from functools import partial
-    from pathlib import Path
-
-    data = tmp_path / "data"
-    name = "newsbot-test-reopen"
-    reader = IndexStore(
+def reopening_reader(data, name: str) -> IndexStore:
+    """An embedded store as a long-lived reader opens it: reopened after foreign commits."""
+    return IndexStore(
         open_client(data),
         name,
         lock_dir=data,
         location=str(data),
         reopen=partial(open_client, data, fresh=True),
     )
+
+
+def commit_from_another_process(data, name: str, text: str, article: str, vector) -> None:
+    """Another process (a separate ingest) commits one passage as the next generation."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            OTHER_WRITER,
+            json.dumps([str(data), name, text, article, vector.tolist()]),
+        ],
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
+
+
+def test_an_embedded_reader_sees_vectors_another_process_committed(tmp_path, fake_embedder):
+    """Embedded Chroma loads a collection's vectors into each process once: a long-lived
+    reader must reopen the store when another process commits, or the new passages are
+    missing from its searches and fetching their vectors fails ("Error finding id")."""
+    data = tmp_path / "data"
+    name = "newsbot-test-reopen"
+    reader = reopening_reader(data, name)
     vectors = fake_embedder.encode([p.text for p in TALKS])
     write_generation(reader, TALKS, vectors)  # the reader's process holds the vectors now
     retriever = Retriever(reader, fake_embedder)
@@ -246,16 +264,7 @@ def test_an_embedded_reader_sees_vectors_another_process_committed(tmp_path, fak
         ]
     ):
         vector = fake_embedder.encode([text])[0]
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                OTHER_WRITER,
-                json.dumps([str(data), name, text, article, vector.tolist()]),
-            ],
-            check=True,
-            cwd=Path(__file__).parents[2],
-        )
+        commit_from_another_process(data, name, text, article, vector)
         assert reader.committed(fresh=True) == 2 + round_
         new_id = f"{article}:v1:0"
         assert reader.nearest(vector, 1)[0][0] == new_id
@@ -283,21 +292,9 @@ def test_a_reader_keeping_up_applies_another_process_commit_before_a_question(
     """`Retriever.keep_up` (the bot, `ask -`): between questions the reader reopens the
     store, applies the commit's articles and loads the new vectors, so the first question
     after the commit pays none of it."""
-    import json
-    import subprocess
-    import sys
-    from functools import partial
-    from pathlib import Path
-
     data = tmp_path / "data"
     name = "newsbot-test-keep-up"
-    reader = IndexStore(
-        open_client(data),
-        name,
-        lock_dir=data,
-        location=str(data),
-        reopen=partial(open_client, data, fresh=True),
-    )
+    reader = reopening_reader(data, name)
     write_generation(reader, TALKS, fake_embedder.encode([p.text for p in TALKS]))
     retriever = Retriever(reader, fake_embedder)
     assert retriever.search("Doha negotiators", 1)[0].passage.article_id == "doha"
@@ -306,16 +303,7 @@ def test_a_reader_keeping_up_applies_another_process_commit_before_a_question(
     try:
         text, article = "Monitors counted the trucks crossing at Torkham.", "torkham"
         vector = fake_embedder.encode([text])[0]
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                OTHER_WRITER,
-                json.dumps([str(data), name, text, article, vector.tolist()]),
-            ],
-            check=True,
-            cwd=Path(__file__).parents[2],
-        )
+        commit_from_another_process(data, name, text, article, vector)
         deadline = time.monotonic() + 60  # a wait for the background thread, not a measure
         while retriever._catalog.generation != 2 and time.monotonic() < deadline:
             time.sleep(0.05)

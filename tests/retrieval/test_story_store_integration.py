@@ -57,10 +57,8 @@ def test_wire_copies_form_one_story_kept_on_the_records(ingest, store):
     assert len(list_stories(store)) >= 4
 
 
-def test_a_new_copy_grows_the_story_and_only_that_story_changed(ingest, store, tmp_path):
-    ingest(SERRA)
-    before = store.committed()
-    story = wire_story(list_stories(store))
+def wire_copy_file(tmp_path) -> Path:
+    """A fourth outlet's copy of the wire story, as a file to ingest."""
     wire = next(a for a in serra_articles() if a["title"] in WIRE_TITLES)
     copy = dict(
         wire,
@@ -71,7 +69,14 @@ def test_a_new_copy_grows_the_story_and_only_that_story_changed(ingest, store, t
     )
     extra = tmp_path / "extra.jsonl"
     extra.write_text(json.dumps(copy) + "\n")
-    report = ingest(extra)
+    return extra
+
+
+def test_a_new_copy_grows_the_story_and_only_that_story_changed(ingest, store, tmp_path):
+    ingest(SERRA)
+    before = store.committed()
+    story = wire_story(list_stories(store))
+    report = ingest(wire_copy_file(tmp_path))
     assert report.stories == {"new": 0, "updated": 1, "backfilled": 0}
     changed = stories_changed(store, before, store.committed())
     assert [s.id for s in changed] == [story.id]  # the story keeps its id as it grows
@@ -161,17 +166,7 @@ def test_article_vectors_dated_before_their_own_key_are_redated_and_still_found(
     meta = store.commit_metadata(fresh=True)
     meta[ARTICLE_TS] = 0
     store._commits().modify(metadata=meta)
-    wire = next(a for a in serra_articles() if a["title"] in WIRE_TITLES)
-    copy = dict(
-        wire,
-        source="Coastal Herald",
-        title="Monitors to patrol Serra Valley front",
-        url="https://coastal-herald.example/monitors",
-        published_at="2026-03-06T07:00:00Z",
-    )
-    extra = tmp_path / "extra.jsonl"
-    extra.write_text(json.dumps(copy) + "\n")
-    report = ingest(extra)
+    report = ingest(wire_copy_file(tmp_path))
     assert report.stories == {"new": 0, "updated": 1, "backfilled": 0}
     assert "Coastal Herald" in wire_story(list_stories(store)).outlets
     assert wire_story(list_stories(store)).id == story.id
