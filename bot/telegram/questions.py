@@ -94,6 +94,10 @@ async def ask(
         await reply(message, user_message_for(error))
         return
     state.metrics.answer(answer.answered)
+    if answer.answered:
+        # Before the reply goes out: updates run concurrently, and a follow-up sent the moment
+        # the reader sees this answer must find it in the history.
+        state.conversations.add(key, question, answer.text)
     rendered = formatting.render_answer(answer, now=datetime.now(UTC))
     markup = None
     if rendered.has_sources:
@@ -108,8 +112,6 @@ async def ask(
         reply_to=message.message_id if quote else None,
         thread_id=thread_of(message),
     )
-    if answer.answered:
-        state.conversations.add(key, question, answer.text)
 
 
 async def on_message(update: Update, context: BotContext) -> None:
