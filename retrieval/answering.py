@@ -16,9 +16,11 @@ from retrieval.corroboration import corroborate
 from retrieval.errors import BadQuestionError
 from retrieval.extractive import (
     ChoiceParams,
+    Sentence,
     SentenceKey,
     choose,
     compose,
+    part_support,
     score_sentences,
     select,
 )
@@ -67,6 +69,11 @@ class AnswerParams:
     min_similarity: float = 0.44  # best passage's cosine similarity to the question
     min_coverage: float = 0.12  # share of the question's weight the best sentence holds
     sure_coverage: float = 0.5
+    # Or, for a question in parts (two outlets, two events), when the best passage is closer
+    # still and each part has, on average, a sentence holding this share of its words: such a
+    # question's facts are in different articles, so no one sentence holds much of the whole.
+    parts_similarity: float = 0.48
+    parts_coverage: float = 0.22
     max_sentences: int = 3
     evidence: int = 8  # ranked sentences an LLM composer is shown
     # one sentence per part of the question, fused scores
@@ -140,10 +147,9 @@ class NewsAnswerer:
             already_said=history[-1][1] if context else "",
         )
         first = hits[: p.decide_on]
-        chosen = select(
-            [s for s in sentences if s.hit < p.decide_on], first, max_sentences=p.max_sentences
-        )
-        if not self.answerable(first, chosen):
+        deciding = [s for s in sentences if s.hit < p.decide_on]
+        chosen = select(deciding, first, max_sentences=p.max_sentences)
+        if not self.answerable(query, first, chosen, deciding):
             return self.present(Answer(question=question, text=DECLINE, answered=False), query, [])
         if not query.context:  # a follow-up keeps `select`: what is new to the reader
             chosen = choose(
@@ -202,12 +208,20 @@ class NewsAnswerer:
         shown = corroborate(shown, hits)  # every outlet, of all the passages drawn on
         return replace(shown, freshness=freshness(shown, updated))
 
-    def answerable(self, hits: list[SearchHit], chosen) -> bool:
+    def answerable(
+        self, query: Query, hits: list[SearchHit], chosen: list[Sentence], sentences: list[Sentence]
+    ) -> bool:
+        """Whether the news answers the question, decided on `hits` (the first `decide_on`),
+        `select`'s choice from them and all their `sentences`."""
         if not hits or not chosen:
             return False
         p = self.params
         similarity = max(hit.similarity for hit in hits)
         coverage = chosen[0].coverage
-        return (similarity >= p.min_similarity and coverage >= p.min_coverage) or (
+        if (similarity >= p.min_similarity and coverage >= p.min_coverage) or (
             coverage >= p.sure_coverage
+        ):
+            return True
+        return similarity >= p.parts_similarity and (  # only then: it tokenizes again
+            part_support(query, sentences, idf=self.retriever.idf()) >= p.parts_coverage
         )

@@ -16,7 +16,7 @@ citations without being said: the reader sees the evidence without a longer answ
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -73,9 +73,7 @@ def score_sentences(
     Terms of the query's context (a follow-up's earlier questions) weigh `context_weight` of
     their rarity. Sentences in `already_said` (the previous answer, for a follow-up) count
     half: a follow-up asks for something new."""
-    weights: dict[str, float] = {}
-    for term in query.terms:
-        weights[stem(term)] = max(weights.get(stem(term), 0.0), idf(term))
+    weights = _weights(query.terms, idf)
     for term in query.context_terms:
         weights.setdefault(stem(term), context_weight * idf(term))
     total = sum(weights.values()) or 1.0
@@ -96,6 +94,30 @@ def score_sentences(
             sentences.append(Sentence(h, span.start, span.end, sentence, score, coverage))
     sentences.sort(key=lambda s: -s.score)
     return sentences
+
+
+def part_support(query: Query, sentences: list[Sentence], *, idf: Callable[[str], float]) -> float:
+    """How well `sentences` hold each part of the question, on average: for each part, the
+    largest share of its words' weight one sentence holds. A question about two articles
+    ("Did X report … before Y reported …?") has no sentence holding much of the whole of it,
+    but a passage for each part holds much of that part."""
+    parts = query.parts or (Part(query.text),)
+    held = [{stem(t) for t in tokenize(s.text)} for s in sentences]
+    shares = []
+    for part in parts:
+        weights = _weights(part.terms, idf)
+        total = sum(weights.values()) or 1.0
+        best = max((sum(w for t, w in weights.items() if t in h) for h in held), default=0.0)
+        shares.append(best / total)
+    return sum(shares) / len(shares)
+
+
+def _weights(terms: Iterable[str], idf: Callable[[str], float]) -> dict[str, float]:
+    """Each stem's weight: the rarest of its words' rarity."""
+    weights: dict[str, float] = {}
+    for term in terms:
+        weights[stem(term)] = max(weights.get(stem(term), 0.0), idf(term))
+    return weights
 
 
 def _kind_bonus(kind: str | None, sentence: str, asked: frozenset[str]) -> float:
@@ -284,9 +306,7 @@ def choose(
     chosen: list[Sentence] = []
     best_score = 0.0
     for part in parts:
-        weights: dict[str, float] = {}
-        for term in part.terms:
-            weights[stem(term)] = max(weights.get(stem(term), 0.0), idf(term))
+        weights = _weights(part.terms, idf)
         pool = [
             s for s in sentences if part.outlet is None or part.outlet in outlets[s.hit]
         ] or sentences
@@ -299,9 +319,7 @@ def choose(
             best_score = max(best_score, part_score[(sentence.hit, sentence.start)])
             break
 
-    question_weights: dict[str, float] = {}
-    for term in query.terms:
-        question_weights[stem(term)] = max(question_weights.get(stem(term), 0.0), idf(term))
+    question_weights = _weights(query.terms, idf)
     chosen = _with_continuations(chosen, sentences, hits)
     score = {(s.hit, s.start): fused(s, question_weights) for s in sentences}
     extras = sorted(sentences, key=lambda s: -score[(s.hit, s.start)])

@@ -7,7 +7,14 @@ import pytest
 
 from retrieval.answering import AnswerParams, NewsAnswerer, clean_question, follow_up_context
 from retrieval.errors import BadQuestionError
-from retrieval.extractive import ChoiceParams, choose, compose, score_sentences, select
+from retrieval.extractive import (
+    ChoiceParams,
+    choose,
+    compose,
+    part_support,
+    score_sentences,
+    select,
+)
 from retrieval.query import parse_query
 from retrieval.types import Passage, SearchHit
 
@@ -415,3 +422,48 @@ def test_a_later_part_beyond_what_the_answer_says_is_quoted_only():
     text, citations = compose(hits, chosen)
     assert text == "The truce talks opened in Doha on Monday after weeks of delay. [1]"
     assert citations[1].quote == "Officials postponed them until June."
+
+
+TWO_OUTLETS = {"reuters": "Reuters", "tass": "TASS"}
+TWO_PART_QUESTION = (
+    "Did Reuters report that the envoy left Doha after the ceasefire talks stalled, before "
+    "TASS reported the summit in Moscow with Chinese and Pakistani delegates?"
+)
+
+
+def two_part_hits(similarity=0.6):
+    return [
+        hit("The envoy left Doha on Monday.", source="Reuters", similarity=similarity),
+        hit("The summit opened in Moscow.", article="a2", source="TASS", similarity=similarity),
+    ]
+
+
+def test_part_support_is_each_part_held_by_some_sentence_on_average():
+    query = parse_query(TWO_PART_QUESTION, outlets=TWO_OUTLETS, now=NOW)
+    assert len(query.parts) == 2
+    hits = two_part_hits()
+    both = score_sentences(query, hits, idf=flat_idf)
+    one = score_sentences(query, hits[:1], idf=flat_idf)
+    # no sentence holds much of the whole question, but each part is partly held
+    assert max(s.coverage for s in both) < 0.25
+    assert part_support(query, both, idf=flat_idf) > 0.35
+    assert part_support(query, one, idf=flat_idf) < part_support(query, both, idf=flat_idf)
+    assert part_support(query, [], idf=flat_idf) == 0.0
+
+
+class PartsRetriever(FakeRetriever):
+    def parse(self, question, context=""):
+        return parse_query(question, context=context, outlets=TWO_OUTLETS, now=NOW)
+
+
+def answers_in_parts(hits, parts_similarity):
+    # min_coverage 0.3: the whole-question test alone declines (its best sentence holds less)
+    params = AnswerParams(min_coverage=0.3, parts_similarity=parts_similarity)
+    return NewsAnswerer(PartsRetriever(hits), params=params).answer(TWO_PART_QUESTION).answered
+
+
+def test_a_question_in_parts_is_answered_when_each_part_is_held():
+    assert not answers_in_parts(two_part_hits(), parts_similarity=1.1)  # the test off
+    assert answers_in_parts(two_part_hits(), parts_similarity=0.48)
+    # not when the passages are far in meaning from the question
+    assert not answers_in_parts(two_part_hits(similarity=0.3), parts_similarity=0.48)
