@@ -2,7 +2,8 @@
 each marked with `[n]` pointing at its article. Needs no LLM; pure functions over plain data.
 
 `score_sentences` scores every sentence of the hits against the whole question (the words it
-holds, weighted by rarity, and the kind of answer asked for); the answerer declines on it.
+holds, weighted by rarity, and the kind of answer asked for); the answerer declines on it, and
+on `part_support` (how much of each part of the question some sentence holds).
 `choose` then gives each part of the question (`Query.parts`: one per outlet it names, or per
 clause) its best-supported sentence: from that outlet's passages, scored by the part's words,
 the question's, and, when the passages carry sentence vectors, the sentence's closeness in
