@@ -113,31 +113,6 @@ def part_support(query: Query, sentences: list[Sentence], *, idf: Callable[[str]
     return sum(shares) / len(shares)
 
 
-_WORD = re.compile(r"\w+")
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z]\w+")  # not opening the question or a sentence
-
-
-def names_held(question: str, hits: list[SearchHit]) -> float:
-    """The share of the names the question mentions (its capitalised words that do not open a
-    sentence, stop words and two-letter words aside) that the hits mention too, in their
-    text, title or outlet, as written or by stem; 1 when it names none. A question about
-    "Suhana Khan" that no passage names is not answered by passages about someone else,
-    however close they are in meaning."""
-    names = {m.group().lower() for m in _NAME.finditer(question) if len(m.group()) > 2}
-    names = {name for name in names if tokenize(name)}
-    if not names:
-        return 1.0
-    held: set[str] = set()
-    for hit in hits:
-        passage = hit.passage
-        for text in (passage.text, passage.title, passage.source):
-            held.update(_WORD.findall(text.lower()))
-    missing = {stem(name) for name in names - held}
-    if missing:  # "Afghans" for "Afghan": stem only what is not there as written
-        missing -= {stem(word) for word in held}
-    return 1.0 - len(missing) / len(names)
-
-
 def _weights(terms: Iterable[str], idf: Callable[[str], float]) -> dict[str, float]:
     """Each stem's weight: the rarest of its words' rarity."""
     weights: dict[str, float] = {}

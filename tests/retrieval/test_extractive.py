@@ -11,7 +11,6 @@ from retrieval.extractive import (
     ChoiceParams,
     choose,
     compose,
-    names_held,
     part_support,
     score_sentences,
     select,
@@ -468,23 +467,3 @@ def test_a_question_in_parts_is_answered_when_each_part_is_held():
     assert answers_in_parts(two_part_hits(), parts_similarity=0.48)
     # not when the passages are far in meaning from the question
     assert not answers_in_parts(two_part_hits(similarity=0.3), parts_similarity=0.48)
-
-
-def test_names_held_counts_the_question_s_names_the_passages_mention():
-    hits = [hit("Kabulov said the Afghans will meet in Moscow.", source="TASS")]
-    assert names_held("Who is invited to Moscow?", hits) == 1.0
-    assert names_held("what did kabulov say?", hits) == 1.0  # no capitalised name: no test
-    # "Afghan" is held by stem, the outlet by its name; the opening word is no name
-    assert names_held("Did TASS report what the Afghan side said?", hits) == 1.0
-    assert names_held("Who did Suhana Khan meet in Moscow?", hits) == pytest.approx(1 / 3)
-    assert names_held("Who is Ned Price?", []) == 0.0
-
-
-def test_an_answer_needs_the_names_the_question_mentions():
-    hits = [hit("Spokesman Ned Price said progress is possible.", similarity=0.9)]
-    question = "What did Sergei Viktorovich Lavrov say about Ned Price?"
-    assert NewsAnswerer(FakeRetriever(hits)).answer("What did Ned Price say?").answered
-    # close in meaning and holding some of it, but mostly about someone else: 2 names of 5
-    assert not NewsAnswerer(FakeRetriever(hits)).answer(question).answered
-    lenient = AnswerParams(min_names=0.0)
-    assert NewsAnswerer(FakeRetriever(hits), params=lenient).answer(question).answered
