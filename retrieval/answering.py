@@ -118,6 +118,17 @@ def follow_up_context(query: Query, history: Sequence[Turn]) -> str:
     return " ".join(q for q, _ in history)
 
 
+def llm_view(
+    hits: list[SearchHit], evidence: list[Sentence], decide_on: int
+) -> tuple[list[SearchHit], list[tuple[int, str]]]:
+    """What an LLM composer is shown: the first `decide_on` passages and those holding an
+    `evidence` sentence (not all the passages the answer may draw on: a shorter prompt), and
+    the evidence as (index among them, sentence), best first."""
+    kept = sorted(set(range(min(decide_on, len(hits)))) | {s.hit for s in evidence})
+    position = {h: i for i, h in enumerate(kept)}
+    return [hits[h] for h in kept], [(position[s.hit], s.text) for s in evidence]
+
+
 class NewsAnswerer:
     def __init__(
         self,
@@ -162,9 +173,9 @@ class NewsAnswerer:
                 params=p.choice,
             )
         if self.composer is not None:  # the same passages, and the same sentences first
-            ranked = sorted(chosen, key=lambda s: not s.shown)  # what it would say, first
-            evidence = [(s.hit, s.text) for s in ranked[: p.evidence]]
-            written = self.composer.compose(question, hits, history, evidence)
+            ranked = sorted(chosen, key=lambda s: not s.shown)[: p.evidence]  # said ones first
+            shown, evidence = llm_view(hits, ranked, p.decide_on)
+            written = self.composer.compose(question, shown, history, evidence)
             if written is not None and written.answered:
                 return self.present(written, query, hits)
         text, citations = compose(hits, chosen)

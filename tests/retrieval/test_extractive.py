@@ -185,8 +185,26 @@ class RecordingComposer:
 
     def compose(self, question, hits, history, evidence=()):
         self.histories.append(list(history))
+        self.hits = list(hits)
         self.evidence = list(evidence)
         return None  # the extractive answer stands
+
+
+def test_an_llm_composer_sees_the_deciding_passages_and_those_holding_its_evidence():
+    filler = [hit(f"Weather report number {i} for the coast.", article=f"w{i}") for i in range(9)]
+    late = hit("China and Pakistan are invited to Moscow.", article="late", similarity=0.9)
+    first = hit("Russia invited delegations to Moscow talks.", article="first", similarity=0.9)
+    hits = [first, *filler, late]  # the evidence's passages: 1st and 11th of 11
+    composer = RecordingComposer()
+    params = AnswerParams(decide_on=3)
+    NewsAnswerer(FakeRetriever(hits), composer=composer, params=params).answer(
+        "Who is invited to Moscow?"
+    )
+    assert [h.passage.article_id for h in composer.hits] == ["first", "w0", "w1", "late"]
+    assert composer.evidence  # each sentence points at its passage among those shown
+    for index, sentence in composer.evidence:
+        assert sentence in composer.hits[index].passage.text
+    assert any(composer.hits[index] is late for index, _ in composer.evidence)
 
 
 @pytest.mark.parametrize("turns", [0, 3, 6])
