@@ -234,6 +234,6 @@ class NewsAnswerer:
             coverage >= p.sure_coverage
         ):
             return True
-        return similarity >= p.parts_similarity and (  # only then: it tokenizes again
+        return similarity >= p.parts_similarity and (
             part_support(query, sentences, idf=self.retriever.idf()) >= p.parts_coverage
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from retrieval.lexical import tokenize
@@ -50,6 +50,7 @@ class Sentence:
     score: float
     coverage: float  # share of the question's weight this sentence contains
     shown: bool = True  # False: quoted in its citation as support, not said in the answer
+    stems: frozenset[str] = field(default=frozenset(), compare=False)  # its words' stems
 
 
 _SUFFIX = re.compile(r"(?:ations?|ing|ed|es|s)$")
@@ -86,13 +87,15 @@ def score_sentences(
         prior = 1.0 / (1.0 + 0.1 * h)
         for span in split_sentences(text):
             sentence = text[span.start : span.end]
-            terms = {stem(t) for t in tokenize(sentence)}
+            terms = frozenset(stem(t) for t in tokenize(sentence))
             coverage = sum(w for t, w in weights.items() if t in terms) / total
             bonus = _kind_bonus(kind, sentence, asked)
             score = (coverage + bonus) * prior
             if already_said and sentence in already_said:
                 score *= 0.5
-            sentences.append(Sentence(h, span.start, span.end, sentence, score, coverage))
+            sentences.append(
+                Sentence(h, span.start, span.end, sentence, score, coverage, stems=terms)
+            )
     sentences.sort(key=lambda s: -s.score)
     return sentences
 
@@ -103,12 +106,13 @@ def part_support(query: Query, sentences: list[Sentence], *, idf: Callable[[str]
     ("Did X report … before Y reported …?") has no sentence holding much of the whole of it,
     but a passage for each part holds much of that part."""
     parts = query.parts or (Part(query.text),)
-    held = [{stem(t) for t in tokenize(s.text)} for s in sentences]
     shares = []
     for part in parts:
         weights = _weights(part.terms, idf)
         total = sum(weights.values()) or 1.0
-        best = max((sum(w for t, w in weights.items() if t in h) for h in held), default=0.0)
+        best = max(
+            (sum(w for t, w in weights.items() if t in s.stems) for s in sentences), default=0.0
+        )
         shares.append(best / total)
     return sum(shares) / len(shares)
 
@@ -285,7 +289,6 @@ def choose(
         return []
     parts = query.parts or (Part(query.text),)
     similarity = similarity or {}
-    terms = {(s.hit, s.start): {stem(t) for t in tokenize(s.text)} for s in sentences}
     words: dict[SentenceKey, set[str]] = {}  # token sets for `_repeats`, filled as needed
     outlets = [{hit.passage.source, *(other.source for other in hit.also_in)} for hit in hits]
     asked = frozenset(query.terms)
@@ -298,10 +301,9 @@ def choose(
     }
 
     def fused(sentence: Sentence, weights: dict[str, float]) -> float:
-        key = (sentence.hit, sentence.start)
-        held = terms[key]
         total = sum(weights.values()) or 1.0
-        part = sum(w for t, w in weights.items() if t in held) / total
+        part = sum(w for t, w in weights.items() if t in sentence.stems) / total
+        key = (sentence.hit, sentence.start)
         return (p.part_weight * part + base[key]) / (1.0 + p.rank_decay * sentence.hit)
 
     chosen: list[Sentence] = []
