@@ -24,7 +24,13 @@ from ingest.sources import SourceSpec, read_source
 from ingest.validators import ValidatorStore
 from retrieval.answering import AnswerParams, NewsAnswerer
 from retrieval.article_cache import ArticleCache
-from retrieval.embedding import Encoder, LazyEmbedder, load_embedder
+from retrieval.embedding import (
+    Encoder,
+    EncoderChoice,
+    LazyEmbedder,
+    choose_encoder,
+    load_encoder,
+)
 from retrieval.hybrid import Retriever
 from retrieval.llm import LLMComposer, build_chat_model
 from retrieval.status import IndexStatus, index_status
@@ -41,7 +47,9 @@ def chunking_params(settings: Settings) -> ChunkingParams:
     )
 
 
-def open_store(settings: Settings) -> IndexStore:
+def open_store(settings: Settings, vectors: str | None = None) -> IndexStore:
+    """The index of `settings`, for vectors of `vectors` (EncoderChoice.vectors; default: the
+    configured model on torch)."""
     client = open_client(settings.data_dir, settings.chroma_host, settings.chroma_port)
     location = (
         f"chroma server {settings.chroma_host}:{settings.chroma_port}"
@@ -49,7 +57,10 @@ def open_store(settings: Settings) -> IndexStore:
         else str((settings.data_dir / "chroma").resolve())
     )
     name = index_name(
-        settings.embedding_model, settings.chunk_tokens, settings.chunk_overlap, CHUNKING_SCHEME
+        vectors or settings.embedding_model,
+        settings.chunk_tokens,
+        settings.chunk_overlap,
+        CHUNKING_SCHEME,
     )
     return IndexStore(
         client,
@@ -106,14 +117,23 @@ class Runtime:
             self.__dict__["model"] = model
 
     @cached_property
+    def encoder(self) -> EncoderChoice:
+        """The model and backend vectors are made with (an ONNX export is made or checked)."""
+        s = self.settings
+        return choose_encoder(s.embedding_model, s.encoder_backend, s.encoder_cache_dir)
+
+    @cached_property
     def store(self) -> IndexStore:
-        return open_store(self.settings)
+        given = self.__dict__.get("model")
+        if given is not None:  # the index of the given model's vectors
+            return open_store(self.settings, getattr(given, "vectors", None))
+        return open_store(self.settings, self.encoder.vectors)
 
     @cached_property
     def model(self) -> Encoder:
         if self.eager_model:
-            return load_embedder(self.settings.embedding_model)
-        return LazyEmbedder(self.settings.embedding_model)
+            return load_encoder(self.encoder)
+        return LazyEmbedder(self.encoder)
 
     @cached_property
     def http(self) -> httpx.Client:

