@@ -112,14 +112,14 @@ def ensure_export(source: Path, variant: str, cache_dir: Path) -> OnnxExport:
     problem = export_problem(folder, fingerprint)
     if problem is None:
         return export
-    if problem != "missing":
-        logger.warning("ONNX export %s unusable (%s); exporting it again", folder, problem)
+    if problem != "missing":  # a warning only if it cannot be redone (the caller's one line)
+        logger.info("ONNX export %s unusable (%s); exporting it again", folder, problem)
     base = ensure_export(source, "fp32", cache_dir).model_file if variant == "int8" else None
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
     except OSError as exc:
-        raise ExportError(f"cannot write to the encoder cache {cache_dir}: {exc}") from exc
+        raise ExportError(f"cannot write to the encoder cache {cache_dir} ({exc})") from exc
     try:
         if base is None:
             export_fp32(source, staging / "model.onnx")
@@ -139,7 +139,7 @@ def ensure_export(source: Path, variant: str, cache_dir: Path) -> OnnxExport:
     except Exception as exc:
         if export_problem(folder, fingerprint) is None:  # another process finished it first
             return export
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = f"{type(exc).__name__}: {exc}" + ("" if problem == "missing" else f"; {problem}")
         raise ExportError(f"cannot export {source.name} to ONNX ({reason})") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -148,10 +148,10 @@ def ensure_export(source: Path, variant: str, cache_dir: Path) -> OnnxExport:
 
 def export_problem(folder: Path, fingerprint: str) -> str | None:
     """Why the export in `folder` cannot be used, or None when its manifest and file match."""
+    if not (folder / MANIFEST).is_file():
+        return "missing"
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
-    except FileNotFoundError:
-        return "missing"
     except (OSError, ValueError) as exc:
         return f"unreadable manifest: {exc}"
     if manifest.get("format") != EXPORT_FORMAT:
