@@ -58,7 +58,15 @@ def test_only_bot_telegram_imports_telegram():
 def test_only_the_runtime_builds_parts():
     """One composition root: stores, models, answerers and HTTP clients are built in
     bot/runtime.py (the classes' own modules and tests aside)."""
-    builders = ("open_store(", "load_embedder(", "LazyEmbedder(", "NewsAnswerer(", "httpx.Client(")
+    builders = (
+        "open_store(",
+        "load_embedder(",
+        "load_encoder(",
+        "choose_encoder(",
+        "LazyEmbedder(",
+        "NewsAnswerer(",
+        "httpx.Client(",
+    )
     offenders = [
         f"{path.relative_to(ROOT)}: {name}"
         for path in (ROOT / "bot").rglob("*.py")

@@ -158,7 +158,7 @@ def indexed(tmp_path_factory) -> tuple[Path, Path]:
 def newsbot_eval(monkeypatch, embedder):
     """`newsbot eval ARGS` against a data dir, in-process through the CLI, with the session's
     model (loaded once)."""
-    monkeypatch.setattr(runtime, "load_embedder", lambda name: embedder)
+    monkeypatch.setattr(runtime, "load_encoder", lambda choice: embedder)
 
     def run(*argv: str, data_dir: Path) -> int:
         monkeypatch.setenv("NEWSBOT_DATA_DIR", str(data_dir))

@@ -107,7 +107,11 @@ def test_every_passage_gets_the_vector_of_its_own_text(
     rows = store.fetch(ids, vectors=True)
     vectors = np.stack([rows[i].vector for i in ids])
     expected = embedder.encode([f"{passages[i].title}\n{passages[i].text}" for i in ids])
-    assert np.allclose(vectors, expected, atol=1e-5)
+    # int8 ONNX scales activations per batch, so a text's vector moves (cosine > 0.99) with its
+    # batch-mates; a vector mapped to another passage is far further off than that
+    cosines = vectors @ expected.T
+    assert cosines.argmax(axis=1).tolist() == list(range(len(ids)))
+    assert cosines.diagonal().min() >= 0.99
 
 
 class Killed(BaseException):
