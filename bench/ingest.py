@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 from bot.settings import Settings
-from retrieval.embedding import load_embedder
+from retrieval.embedding import choose_encoder, load_encoder
 
 DEFAULT_SOURCES = ["../shared/seed", "../shared/data/multihop-rag/corpus.json"]
 
@@ -49,9 +49,11 @@ DEFAULT_SOURCES = ["../shared/seed", "../shared/data/multihop-rag/corpus.json"]
 
 
 def bare_worker(texts_file: Path) -> None:
-    """Load the model, encode every text in one call, print timings as JSON."""
+    """Load the model (on the configured backend, as the pipeline's), encode every text in one
+    call, print timings as JSON."""
     started = time.perf_counter()
-    model = load_embedder(Settings().embedding_model)
+    s = Settings()
+    model = load_encoder(choose_encoder(s.embedding_model, s.encoder_backend, s.encoder_cache_dir))
     texts = json.loads(texts_file.read_text(encoding="utf-8"))
     loaded = time.perf_counter()
     vectors = model.encode(texts)
