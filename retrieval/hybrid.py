@@ -23,7 +23,7 @@ import numpy as np
 
 from retrieval.catalog import Catalog
 from retrieval.dates import DateIntent
-from retrieval.embedding import Encoder
+from retrieval.embedding import Encoder, encode_queries
 from retrieval.lexical import tokenize
 from retrieval.query import Query, parse_query
 from retrieval.store import IndexStore, PassageRow
@@ -167,7 +167,7 @@ class Retriever:
         if not catalog.articles:
             return []
         p = self.params
-        vector = np.asarray(self.encoder.encode([query.search_text])[0], dtype=np.float32)
+        vector = np.asarray(encode_queries(self.encoder, [query.search_text])[0], dtype=np.float32)
         self._last_vector.value = (query.search_text, vector)  # for query_vector
         self._probe = vector
         terms = query.search_terms
@@ -258,7 +258,7 @@ class Retriever:
         last = getattr(self._last_vector, "value", None)
         if last is not None and last[0] == text:
             return last[1]
-        vector = np.asarray(self.encoder.encode([text])[0], dtype=np.float32)
+        vector = np.asarray(encode_queries(self.encoder, [text])[0], dtype=np.float32)
         self._last_vector.value = (text, vector)
         return vector
 
