@@ -20,6 +20,7 @@ from ingest.chunking import ChunkingParams, chunk_text
 from ingest.sources import SourceResult, SourceSpec
 from ingest.validators import Validator, ValidatorStore
 from retrieval.embedding import Encoder
+from retrieval.languages import detect_language
 from retrieval.sentence_vectors import pack
 from retrieval.sentences import split_sentences
 from retrieval.store import IndexStore
@@ -324,6 +325,7 @@ def article_record(article: Article, chunks: int) -> ArticleRecord:
         origin=article.origin,
         chunks=chunks,
         feed_date=article.feed_date,
+        language=detect_language(f"{article.title}\n{article.body}"),
     )
 
 

@@ -108,6 +108,7 @@ class PassageRow:
             text_hash=self.text_hash,
             origin=article.origin,
             attribution=article.attribution,
+            language=article.language,
         )
 
 
