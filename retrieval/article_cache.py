@@ -66,7 +66,9 @@ class ArticleCache:
                 db.execute("DROP TABLE articles")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
             elif schema == 3:  # records of before languages were detected: unknown, ""
-                db.execute("ALTER TABLE records ADD COLUMN language TEXT NOT NULL DEFAULT ''")
+                columns = {row[1] for row in db.execute("PRAGMA table_info(records)")}
+                if "language" not in columns:
+                    db.execute("ALTER TABLE records ADD COLUMN language TEXT NOT NULL DEFAULT ''")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
             elif schema != SCHEMA:
                 db.execute("DROP TABLE IF EXISTS articles")
