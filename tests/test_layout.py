@@ -124,3 +124,24 @@ def test_only_the_eval_command_imports_eval():
         and any(retrieval_part(n) == "eval" for n in imported_modules(path))
     )
     assert importers == ["bot/cli/eval_cmd.py"]
+
+
+def marks_the_whole_module_integration(path: Path) -> bool:
+    tree = ast.parse(path.read_text())
+    return any(
+        isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets)
+        and "integration" in ast.unparse(node.value)
+        for node in tree.body
+    )
+
+
+def test_integration_test_files_say_their_tier():
+    """A file of integration tests only is named test_*_integration.py, and only such a file
+    is (a file of fast tests may hold a few integration tests, each marked)."""
+    misnamed = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "tests").rglob("test_*.py")
+        if marks_the_whole_module_integration(path) != path.stem.endswith("_integration")
+    ]
+    assert misnamed == []
