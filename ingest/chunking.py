@@ -24,6 +24,8 @@ COUNT_BATCH = 512
 
 @dataclass(frozen=True)
 class Chunk:
+    """One passage cut from an article's body: its place in the body, its text and size."""
+
     index: int
     start: int
     end: int

@@ -145,3 +145,14 @@ def test_integration_test_files_say_their_tier():
         if marks_the_whole_module_integration(path) != path.stem.endswith("_integration")
     ]
     assert misnamed == []
+
+
+def test_every_class_says_what_it_is():
+    undocumented = [
+        f"{path.relative_to(ROOT)}: {node.name}"
+        for package in ALLOWED
+        for path in (ROOT / package).rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef) and not ast.get_docstring(node)
+    ]
+    assert undocumented == []

@@ -13,6 +13,8 @@ TURN_TTL = 30 * 60.0  # seconds: a question an hour later starts afresh
 
 
 class Conversations:
+    """The last few turns per conversation, bounded in turns, age and conversations."""
+
     def __init__(
         self,
         turns: int,

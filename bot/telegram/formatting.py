@@ -177,6 +177,8 @@ _WORD_PIECE = 200  # longer runs without spaces are cut into pieces of this size
 
 @dataclass(frozen=True)
 class _Unit:
+    """One indivisible piece of HTML when a message is split: a tag, an entity or text."""
+
     text: str
     kind: str  # "open", "close", "entity", "word", "space", "newline"
 

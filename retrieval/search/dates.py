@@ -58,6 +58,8 @@ _RELATIVE = {
 
 @dataclass(frozen=True)
 class DateIntent:
+    """The days a question asks about: a range, the days it names, or the latest news."""
+
     after: datetime | None = None  # inclusive
     before: datetime | None = None  # exclusive
     mentioned: tuple[datetime, ...] = field(default=())  # days the question names

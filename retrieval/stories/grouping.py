@@ -46,6 +46,8 @@ class NewArticle:
 
 @dataclass
 class StoryOutcome:
+    """The stories one ingest assigned, and how many it started or changed."""
+
     assigned: dict[str, str] = field(default_factory=dict)  # new versions: article id -> story
     backfilled: dict[str, str] = field(default_factory=dict)  # older versions: key -> story
     new: int = 0  # stories this run started

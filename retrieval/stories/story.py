@@ -33,6 +33,8 @@ DAY = 86400.0
 
 @dataclass(frozen=True)
 class StoryParams:
+    """The thresholds by which an article joins a story."""
+
     same_event: float = 0.75  # article-vector cosine for "reports the same event"
     copy_jaccard: float = 0.5  # opening-passage shingle Jaccard for "the same wire text"
     window_days: float = 7.0  # candidates dated within this many days of the article
@@ -51,6 +53,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Story:
+    """The articles that report one event, oldest first, with their outlets and dates."""
+
     id: str
     title: str
     articles: tuple[ArticleRecord, ...]  # oldest first (undated last)

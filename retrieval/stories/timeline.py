@@ -35,6 +35,8 @@ SHORT = 220  # characters of an entry's sentence before it is cut at a word
 
 @dataclass(frozen=True)
 class TimelineParams:
+    """How much retrieval a timeline asks for and how close an article must be."""
+
     min_similarity: float = 0.45  # query-passage cosine for an article to be on the topic
     hits: int = 40  # passages retrieval is asked for
     max_entries: int = 60
@@ -42,6 +44,8 @@ class TimelineParams:
 
 @dataclass(frozen=True)
 class TimelineEntry:
+    """One event of a timeline: its day, its sentence, the reports citing it."""
+
     date: str | None  # the day of its first report
     text: str
     citations: tuple[ArticleRecord, ...]  # the first report, then its copies
@@ -65,6 +69,8 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class Timeline:
+    """A topic's events, oldest first."""
+
     query: str
     entries: tuple[TimelineEntry, ...]
 
