@@ -48,8 +48,5 @@ class Conversations:
         while len(self._turns) > self.max_conversations:
             self._turns.popitem(last=False)
 
-    def clear(self, key: Hashable) -> None:
-        self._turns.pop(key, None)
-
     def __len__(self) -> int:
         return len(self._turns)

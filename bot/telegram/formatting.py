@@ -164,10 +164,6 @@ def inline_message(answer: Answer, *, limit: int = MAX_LEN, now: datetime | None
     return sources_message(answer, answer_in_last=True, limit=limit, now=now)
 
 
-def decline_html(text: str) -> str:
-    return escape(text)
-
-
 # -- splitting -------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"(<[^<>]+>)|(&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);)|([^<&]+|[<&])")

@@ -69,16 +69,6 @@ class DateIntent:
     def narrows(self) -> bool:
         return self.after is not None or self.before is not None
 
-    def admits(self, timestamp: float | None) -> bool:
-        """Whether an article published at `timestamp` falls in the range (undated: no)."""
-        if not self.narrows:
-            return True
-        if timestamp is None:
-            return False
-        if self.after and timestamp < self.after.timestamp():
-            return False
-        return not (self.before and timestamp >= self.before.timestamp())
-
     def near_mentioned(self, timestamp: float | None, days: float = 1.5) -> bool:
         if timestamp is None:
             return False
