@@ -1,6 +1,6 @@
 """Stories in the store: grouping an ingest's articles, and reading stories back.
 
-The grouping rules are in retrieval/stories.py (pure); this module asks the store for what
+The grouping rules are in retrieval/stories/story.py (pure); this module asks the store for what
 they need: the nearest article vectors of each new article (in its date window), the opening
 passage of a candidate to tell a wire copy, and, for an index written before stories existed,
 the stored passage vectors of its articles (averaged, never embedded again). Every story id

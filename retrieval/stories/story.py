@@ -4,7 +4,7 @@ People follow stories, not articles: five outlets carry one wire text under five
 and a second report the next day tells more of the same event. An article joins a story when
 it is ingested and keeps it; the story's id is the id of its first article, so a story keeps
 its id as it grows. How an article is matched (the I/O is the caller's, see
-retrieval/story_index.py):
+retrieval/stories/grouping.py):
 
 - its *article vector* is the normalised mean of its passages' vectors (the ingest has them:
   nothing is embedded twice);
@@ -182,6 +182,6 @@ def window_filter(ts: float | None, params: StoryParams) -> dict | None:
     if ts is None:
         return None
     span = params.window_days * DAY
-    # The article vectors' own date key (retrieval.store.ARTICLE_TS): one the passages do not
+    # The article vectors' own date key (retrieval.index.store.ARTICLE_TS): one the passages do not
     # carry, or Chroma ranges over every passage's date too.
     return {"$and": [{"article_ts": {"$gte": ts - span}}, {"article_ts": {"$lte": ts + span}}]}

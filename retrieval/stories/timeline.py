@@ -3,7 +3,7 @@
 "What has happened in the Serra Valley talks?" wants the sequence, not the best passage. A
 timeline takes the articles retrieval finds for the topic whose passage is close enough to it
 (cosine of query and passage at least `min_similarity`, an absolute measure calibrated in
-docs/benchmarks.md) and adds every article of their stories (retrieval/stories.py): a wire copy
+docs/benchmarks.md) and adds every article of their stories (stories/story.py): a wire copy
 or a follow-up the query did not reach still belongs. Its entries are events: the copies of one
 wire text fold into one entry citing every outlet; each entry has its day, one short sentence
 (the lede of its first report) and its citations, oldest first.
