@@ -23,8 +23,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from retrieval.index.chroma import passage_key
 from retrieval.index.reader import IndexReader
-from retrieval.index.store import passage_key
 from retrieval.tokens import tokenize
 from retrieval.types import Passage, timestamp_or_none
 

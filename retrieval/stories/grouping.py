@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from retrieval.index.store import IndexStore, Transaction
+from retrieval.index.store import IndexStore
+from retrieval.index.transaction import Transaction
 from retrieval.stories.story import (
     Story,
     StoryParams,

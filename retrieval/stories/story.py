@@ -182,6 +182,6 @@ def window_filter(ts: float | None, params: StoryParams) -> dict | None:
     if ts is None:
         return None
     span = params.window_days * DAY
-    # The article vectors' own date key (retrieval.index.store.ARTICLE_TS): one the passages do not
+    # The article vectors' own date key (retrieval.index.chroma.ARTICLE_TS): one the passages do not
     # carry, or Chroma ranges over every passage's date too.
     return {"$and": [{"article_ts": {"$gte": ts - span}}, {"article_ts": {"$lte": ts + span}}]}

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from retrieval.index.chroma import passage_key
 from retrieval.index.reader import IndexReader
-from retrieval.index.store import PassageRow, passage_key
+from retrieval.index.store import PassageRow
 from retrieval.tokens import tokenize
 from retrieval.types import ArticleRecord, Passage, iso_to_timestamp
 
