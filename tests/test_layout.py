@@ -192,7 +192,6 @@ LONG_FUNCTIONS = {
     "retrieval/answer/recency.py::latest_first",
     "retrieval/eval/scoring.py::run_eval",
     "retrieval/search/retriever.py::Retriever.search",
-    "retrieval/stories/grouping.py::group_into_stories",
 }
 MANY_PARAMETERS = {
     "bench/follow_precision.py::print_sample",

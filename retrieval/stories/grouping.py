@@ -99,39 +99,10 @@ def group_into_stories(
             to_assign.append(n.record)
     visible = {a.key: a.article_id for a in staying.values()}
     visible.update({n.record.key: n.record.article_id for n in new})
-
-    def read_openings(keys: list[str]) -> None:
-        """The opening passages of these versions, in one read of the store."""
-        missing = [k for k in keys if k not in openings]
-        if missing:
-            rows = store.fetch(f"{k}:0" for k in missing)
-            for k in missing:
-                row = rows.get(f"{k}:0")
-                openings[k] = row.text if row is not None else ""
-
-    def candidates_of(article: ArticleRecord) -> list[tuple[str, float, bool]]:
-        vector = vectors[article.key]
-        found = [
-            (key, similarity)
-            for key, similarity in store.nearest_articles(
-                vector, params.neighbours + 1, where=window_filter(article.published_ts, params)
-            )
-            if visible.get(key) not in (None, article.article_id)
-        ]
-        read_openings([key for key, similarity in found if similarity >= COPY_FLOOR])
-        mine = openings.get(article.key, "")
-        return [
-            (
-                visible[key],
-                similarity,
-                similarity >= COPY_FLOOR and jaccard(mine, openings[key]) >= params.copy_jaccard,
-            )
-            for key, similarity in found
-        ]
-
-    read_openings([a.key for a in backfill])
+    finder = _Candidates(store, params, vectors, openings, visible)
+    finder.read_openings([a.key for a in backfill])
     existing = set(known.values())
-    decided = assign_stories(to_assign, candidates_of, known, params)
+    decided = assign_stories(to_assign, finder.candidates_of, known, params)
     backfilled_ids = {a.article_id for a in backfill}
     for article_id, story in decided.items():
         if article_id in backfilled_ids:
@@ -143,6 +114,49 @@ def group_into_stories(
     outcome.new = len(touched - before)
     outcome.updated = len(touched & before)
     return outcome
+
+
+@dataclass
+class _Candidates:
+    """The stories an article may join: its nearest visible articles in its date window, each
+    with whether it is a copy of the same wire text (their opening passages, read once)."""
+
+    store: IndexStore
+    params: StoryParams
+    vectors: dict[str, np.ndarray]  # version key -> article vector
+    openings: dict[str, str]  # version key -> opening passage, filled as they are read
+    visible: dict[str, str]  # version key -> article id, of the versions a story may hold
+
+    def read_openings(self, keys: list[str]) -> None:
+        """The opening passages of these versions, in one read of the store."""
+        missing = [k for k in keys if k not in self.openings]
+        if missing:
+            rows = self.store.fetch(f"{k}:0" for k in missing)
+            for k in missing:
+                row = rows.get(f"{k}:0")
+                self.openings[k] = row.text if row is not None else ""
+
+    def candidates_of(self, article: ArticleRecord) -> list[tuple[str, float, bool]]:
+        params, visible = self.params, self.visible
+        vector = self.vectors[article.key]
+        found = [
+            (key, similarity)
+            for key, similarity in self.store.nearest_articles(
+                vector, params.neighbours + 1, where=window_filter(article.published_ts, params)
+            )
+            if visible.get(key) not in (None, article.article_id)
+        ]
+        self.read_openings([key for key, similarity in found if similarity >= COPY_FLOOR])
+        mine = self.openings.get(article.key, "")
+        return [
+            (
+                visible[key],
+                similarity,
+                similarity >= COPY_FLOOR
+                and jaccard(mine, self.openings[key]) >= params.copy_jaccard,
+            )
+            for key, similarity in found
+        ]
 
 
 def _stored_article_vectors(
