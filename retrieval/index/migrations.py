@@ -14,15 +14,23 @@ runs once per index.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from retrieval.index.chroma import ARTICLE_TS, PAGE, paged_records
 
-if TYPE_CHECKING:
-    from retrieval.index.store import IndexStore
+
+class MigratableIndex(Protocol):
+    """What the migrations need of the store (`IndexStore`)."""
+
+    client: Any  # the Chroma client
+    name: str  # the collection family
+
+    def commit_metadata(self, *, fresh: bool = False) -> dict[str, Any]: ...
+
+    def article_vectors_collection(self) -> Any: ...
 
 
-def legacy_collections(store: IndexStore) -> list:
+def legacy_collections(store: MigratableIndex) -> list:
     """The live collection of the earlier layout (one collection per generation), whose
     vectors the first ingest into this layout reuses instead of embedding them again."""
     try:
@@ -33,7 +41,7 @@ def legacy_collections(store: IndexStore) -> list:
         return []
 
 
-def drop_legacy(store: IndexStore) -> None:
+def drop_legacy(store: MigratableIndex) -> None:
     """Remove the earlier layout's collections once this layout has committed."""
     prefix = f"{store.name}-g"
     for collection in store.client.list_collections():
@@ -42,7 +50,7 @@ def drop_legacy(store: IndexStore) -> None:
                 store.client.delete_collection(collection.name)
 
 
-def date_article_vectors(store: IndexStore) -> None:
+def date_article_vectors(store: MigratableIndex) -> None:
     """Give article vectors stored before ARTICLE_TS their date under it (once per index,
     remembered by the commit record; rewriting one is harmless, so a run killed midway
     is simply done again by the next)."""

@@ -105,7 +105,7 @@ class IndexStore:
         self.lease_seconds = lease_seconds
         self._lock_path = Path(lock_dir) / f"{name}.lock"
         self._collections: dict[str, Any] = {}
-        self._lease: Lease | None = None
+        self.active_lease: Lease | None = None
         self._commit_read: tuple[float, dict[str, Any]] | None = None
         # A local copy of the article records (None: read them from Chroma every time).
         self.article_cache = article_cache
@@ -155,7 +155,7 @@ class IndexStore:
             ) from exc
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def writing(self) -> Iterator[None]:
         """A failed write (a full disk, the server gone) as one clear error: the committed
         generation is untouched and the next run removes what this one wrote."""
         try:
@@ -407,19 +407,26 @@ class IndexStore:
         lease = Lease(self._collection("lease"), self.lease_seconds)
         with self._reading():
             lease.acquire()
-        self._lease = lease
+        self.active_lease = lease
         try:
             yield lease
         finally:
-            self._lease = None
+            self.active_lease = None
             lease.release()
+
+    def write_commit(self, meta: dict[str, Any], generation: int) -> None:
+        """Write the commit record of `generation`, which this store wrote itself."""
+        with self.writing():
+            self._commits().modify(metadata=meta)
+        self._commit_read = None
+        self._own = self._seen = generation
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Write the next generation (call under `ingest_lock`); visible only after `commit()`.
 
         Leftovers of an earlier run that did not commit are removed first."""
-        with self._writing():
+        with self.writing():
             transaction = Transaction(self)
         yield transaction
 
@@ -427,7 +434,7 @@ class IndexStore:
         """Record the feed dates of live article versions (key -> date) in place: no reader
         uses them, so this needs no new generation."""
         keys = sorted(dates)
-        with self._writing():
+        with self.writing():
             for i in range(0, len(keys), PAGE):
                 group = keys[i : i + PAGE]
                 self.articles_collection().update(
@@ -438,6 +445,6 @@ class IndexStore:
         """Store a run's result that changed nothing in the index."""
         meta = self.commit_metadata(fresh=True)
         meta["last_ingest"] = json.dumps(summary)
-        with self._writing():
+        with self.writing():
             self._commits().modify(metadata=meta)
         self._commit_read = None

@@ -8,23 +8,39 @@ import contextlib
 import json
 import secrets
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 import numpy as np
 
 from retrieval.errors import IngestBusyError
 from retrieval.index.chroma import ARTICLE_TS, NO_VECTOR, PAGE, paged_records
-from retrieval.index.migrations import date_article_vectors, drop_legacy
+from retrieval.index.lease import Lease
+from retrieval.index.migrations import MigratableIndex, date_article_vectors, drop_legacy
 from retrieval.types import ArticleRecord, Passage
 
-if TYPE_CHECKING:
-    from retrieval.index.store import IndexStore
+
+class WritableIndex(MigratableIndex, Protocol):
+    """What a transaction needs of the store it writes (`IndexStore`): its collections, its
+    commit record, and the one-ingest lease."""
+
+    active_lease: Lease | None  # held on a shared server
+
+    def committed(self, *, fresh: bool = False) -> int: ...
+
+    def articles_collection(self) -> Any: ...
+
+    def passages_collection(self) -> Any: ...
+
+    def writing(self) -> AbstractContextManager[None]: ...
+
+    def write_commit(self, meta: dict[str, Any], generation: int) -> None: ...
 
 
 class Transaction:
     """Generation `committed + 1` being written; invisible to readers until committed."""
 
-    def __init__(self, store: IndexStore):
+    def __init__(self, store: WritableIndex):
         self.store = store
         self.base = store.committed(fresh=True)
         self.generation = self.base + 1
@@ -75,7 +91,7 @@ class Transaction:
         """Write article versions and their passages (`vectors` in the same order) at this
         generation. Passages first: a version whose record exists has all its passages.
         `sentences`: packed sentence vectors by text hash (retrieval.sentence_vectors)."""
-        with self.store._writing():
+        with self.store.writing():
             self._put(batch, vectors, sentences or {})
 
     def _put(
@@ -128,7 +144,7 @@ class Transaction:
         never use them) for finding the stories of articles to come."""
         if not records:
             return
-        with self.store._writing():
+        with self.store.writing():
             for i in range(0, len(records), PAGE):
                 group = records[i : i + PAGE]
                 metadatas: list[dict[str, Any]] = []
@@ -148,7 +164,7 @@ class Transaction:
         in place, marked `story_at` this generation: readers learn it with this commit's
         changes, and a reader at an earlier generation ignores story ids."""
         keys = sorted(stories)
-        with self.store._writing():
+        with self.store.writing():
             for i in range(0, len(keys), PAGE):
                 group = keys[i : i + PAGE]
                 self.store.articles_collection().update(
@@ -161,7 +177,7 @@ class Transaction:
     def retire(self, articles: Iterable[ArticleRecord]) -> None:
         """Mark these live versions removed as of this generation."""
         keys = [a.key for a in articles]
-        with self.store._writing():
+        with self.store.writing():
             for i in range(0, len(keys), PAGE):
                 group = keys[i : i + PAGE]
                 self.store.articles_collection().update(
@@ -170,18 +186,15 @@ class Transaction:
 
     def commit(self, summary: dict[str, Any]) -> None:
         """Make this generation the one readers see: one metadata write."""
-        if self.store._lease is not None:
-            self.store._lease.check()
+        if self.store.active_lease is not None:
+            self.store.active_lease.check()
         meta = self.store.commit_metadata(fresh=True)
         if int(meta.get("committed", 0)) != self.base:
             raise IngestBusyError("another ingest committed meanwhile; this run is dropped")
         meta.update(committed=self.generation, last_ingest=json.dumps(summary))
         meta[ARTICLE_TS] = 1  # article vectors are dated under ARTICLE_TS
         meta.setdefault("identity", secrets.token_hex(8))
-        with self.store._writing():
-            self.store._commits().modify(metadata=meta)
-        self.store._commit_read = None
-        self.store._own = self.store._seen = self.generation
+        self.store.write_commit(meta, self.generation)
         self.committed = True
         with contextlib.suppress(Exception):
             drop_legacy(self.store)
