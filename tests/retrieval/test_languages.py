@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from retrieval.index.status import summarize
 from retrieval.languages import (
     LanguageDetector,
     detect_language,
@@ -14,7 +15,6 @@ from retrieval.languages import (
     language_name,
     languages_line,
 )
-from retrieval.status import summarize
 from retrieval.types import ArticleRecord, Citation
 from tests.retrieval.fakes import passage
 
