@@ -34,7 +34,6 @@ from retrieval.eval.scoring import (
     run_eval,
     split_queries,
 )
-from retrieval.index.store import IndexStore
 
 SPLITS = ("dev", "test")
 MAX_K = 100
@@ -107,9 +106,22 @@ def cmd_eval_dataset(args: argparse.Namespace, settings: Settings) -> Exit:
     runtime = Runtime(settings)
     store = runtime.store
     store.require()  # no index at all: IndexNotFoundError, a clear line and exit 1
-    failed = _check_gold_in_index(store, queries, args.dataset)
-    if failed is not None:
-        return failed
+    gold = _gold_titles(queries)
+    missing = gold - {_norm(a.title) for a in store.live_articles()}
+    if gold and len(missing) == len(gold):
+        return fail(
+            f"the index at {store.location} holds none of the dataset's articles "
+            f"(checked {len(gold)} gold evidence titles): run "
+            f"`newsbot ingest {args.dataset / 'corpus.json'}` first",
+            Exit.FAILED,
+        )
+    if missing:
+        example = next(iter(sorted(missing)))
+        print(
+            f"newsbot: warning: {len(missing)} of {len(gold)} gold articles are not in the index "
+            f"(e.g. {example!r}); their queries cannot score",
+            file=sys.stderr,
+        )
     if args.k < 10:
         print(
             "newsbot: note: Hits@10 and MRR@10 look at only the top --k passages", file=sys.stderr
@@ -185,28 +197,6 @@ def _print_report(
         print(f"{where} ({args.split} split)")
         print(report.render())
     return Exit.OK
-
-
-def _check_gold_in_index(store: IndexStore, queries: list[EvalQuery], dataset: Path) -> Exit | None:
-    """Exit.FAILED when the index holds none of the queries' gold articles (the dataset was
-    not ingested); a warning when it misses some."""
-    gold = _gold_titles(queries)
-    missing = gold - {_norm(a.title) for a in store.live_articles()}
-    if gold and len(missing) == len(gold):
-        return fail(
-            f"the index at {store.location} holds none of the dataset's articles "
-            f"(checked {len(gold)} gold evidence titles): run "
-            f"`newsbot ingest {dataset / 'corpus.json'}` first",
-            Exit.FAILED,
-        )
-    if missing:
-        example = next(iter(sorted(missing)))
-        print(
-            f"newsbot: warning: {len(missing)} of {len(gold)} gold articles are not in the index "
-            f"(e.g. {example!r}); their queries cannot score",
-            file=sys.stderr,
-        )
-    return None
 
 
 def _usage_problem(args: argparse.Namespace) -> str | None:
