@@ -32,8 +32,9 @@ from retrieval.embedding import (
     load_encoder,
 )
 from retrieval.index.article_cache import ArticleCache
+from retrieval.index.chroma import HnswParams, index_name, open_client
 from retrieval.index.status import IndexStatus, index_status
-from retrieval.index.store import HnswParams, IndexStore, index_name, open_client
+from retrieval.index.store import IndexStore
 from retrieval.index.text_index import TextIndex
 from retrieval.search.retriever import Retriever
 from retrieval.stories.timeline import TimelineBuilder

@@ -18,7 +18,8 @@ from ingest.chunking import ChunkingParams
 from ingest.netguard import guarded_client
 from ingest.pipeline import run_ingest
 from ingest.sources import read_source, spec_from_argument
-from retrieval.index.store import IndexStore, index_name, open_client
+from retrieval.index.chroma import index_name, open_client
+from retrieval.index.store import IndexStore
 from tests.retrieval.fakes import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,6 +113,15 @@ def embedder(encoder_cache):
 
     backend = Settings.model_fields["encoder_backend"].default
     return load_encoder(choose_encoder(BUNDLED_MODEL, backend, encoder_cache))
+
+
+@pytest.fixture(scope="session")
+def torch_embedder(embedder):
+    """The bundled model on sentence-transformers (torch), loaded once: what tests of the
+    torch side itself use, and the reference the ONNX backends are checked against."""
+    from retrieval.embedding import Embedder, load_embedder
+
+    return embedder if isinstance(embedder, Embedder) else load_embedder()
 
 
 @pytest.fixture

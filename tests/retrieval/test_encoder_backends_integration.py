@@ -17,9 +17,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from retrieval.embedding import (
     BUNDLED_MODEL,
-    Embedder,
     choose_encoder,
-    load_embedder,
     load_encoder,
     resolve_model_path,
 )
@@ -39,11 +37,6 @@ SPANS = [[(0, 20), (20, len(text))] for text in TEXTS]
 # measured on 200 corpus passages (docs/benchmarks.md): fp32 cosine 1.0000, int8 mean 0.993,
 # min 0.973; the bounds leave room for other texts, not for a different model
 AGREEMENT = {"onnx": (0.9999, 0.9999), "onnx-int8": (0.98, 0.95)}
-
-
-@pytest.fixture(scope="module")
-def torch_embedder(embedder) -> Embedder:
-    return embedder if isinstance(embedder, Embedder) else load_embedder()
 
 
 @pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
