@@ -10,8 +10,9 @@ restarts and `kill -9`.
   story is never pushed twice and an updated one says only what is new.
 - `chats`: per chat, the generation it last saw (pushed or /whatsnew), for "what's new".
 - `meta`: `generation`, the last committed index generation planned for.
-- `shown`: the answers behind "Sources" buttons (JSON) for `SHOWN_DAYS`, so a button still
-  works after a restart, and on another replica that shares this file.
+- `shown`: the answers behind "Sources" buttons (JSON) for `SHOWN_DAYS`, each with the chat
+  and message its button is on, so a button still works after a restart, and on another
+  replica that shares this file, and only there.
 
 Several processes may share one file (bot replicas on one host): planning a generation range
 is claimed with compare-and-set on `generation` inside a write transaction, and each pending
@@ -79,6 +80,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE shown (
         key TEXT PRIMARY KEY,
+        answer TEXT NOT NULL,
+        answer_in_last INTEGER NOT NULL,
+        shown_at REAL NOT NULL
+    );
+    CREATE INDEX shown_by_age ON shown (shown_at);
+    """,
+    # Button keys bound to the chat and message that carry them (issue 20). Keys kept before
+    # were a counter and bound to nothing: they are dropped, so their buttons say "too old".
+    """
+    DROP TABLE shown;
+    CREATE TABLE shown (
+        key TEXT PRIMARY KEY,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
         answer TEXT NOT NULL,
         answer_in_last INTEGER NOT NULL,
         shown_at REAL NOT NULL
@@ -425,21 +440,25 @@ class FollowStore:
 
     # -- the answers behind "Sources" buttons ----------------------------------------------
 
-    def keep_shown(self, key: str, answer: dict, *, answer_in_last: bool) -> None:
-        """Keep an answer for its button; answers older than `SHOWN_DAYS` go."""
+    def keep_shown(
+        self, key: str, answer: dict, *, chat_id: int, message_id: int, answer_in_last: bool
+    ) -> None:
+        """Keep an answer for the button on one message; answers older than `SHOWN_DAYS` go."""
         now = self.clock()
         with self._write() as db:
             db.execute(
-                "INSERT OR REPLACE INTO shown VALUES (?, ?, ?, ?)",
-                (key, json.dumps(answer), int(answer_in_last), now),
+                "INSERT OR REPLACE INTO shown VALUES (?, ?, ?, ?, ?, ?)",
+                (key, chat_id, message_id, json.dumps(answer), int(answer_in_last), now),
             )
             db.execute("DELETE FROM shown WHERE shown_at < ?", (now - SHOWN_DAYS * 86400,))
 
-    def shown(self, key: str) -> tuple[dict, bool] | None:
-        """The answer kept for `key` and whether its message holds the answer text too."""
+    def shown(self, key: str, *, chat_id: int, message_id: int) -> tuple[dict, bool] | None:
+        """The answer kept for `key` if its button is on this message of this chat, and
+        whether that message holds the answer text too."""
         rows = self._read(
-            "SELECT answer, answer_in_last FROM shown WHERE key = ? AND shown_at >= ?",
-            (key, self.clock() - SHOWN_DAYS * 86400),
+            "SELECT answer, answer_in_last FROM shown "
+            "WHERE key = ? AND chat_id = ? AND message_id = ? AND shown_at >= ?",
+            (key, chat_id, message_id, self.clock() - SHOWN_DAYS * 86400),
         )
         return (json.loads(rows[0][0]), bool(rows[0][1])) if rows else None
 

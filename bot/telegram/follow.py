@@ -248,9 +248,11 @@ async def send_one(bot: Bot, store: FollowStore, answers: RecentAnswers, push: P
         await asyncio.to_thread(store.discard, push)
         return False
     html = follow_format.push_html(push.message, now=datetime.now(UTC))
-    key = await answers.put(follow_format.push_answer(push.message), answer_in_last=True)
+    key = answers.issue()
     try:
-        await send_html(bot, push.chat_id, [html], markup=sources_keyboard(key, revealed=False))
+        [sent] = await send_html(
+            bot, push.chat_id, [html], markup=sources_keyboard(key, revealed=False)
+        )
     except Forbidden:
         dropped = await asyncio.to_thread(store.drop_chat, push.chat_id)
         logger.warning(
@@ -273,4 +275,8 @@ async def send_one(bot: Bot, store: FollowStore, answers: RecentAnswers, push: P
         await asyncio.to_thread(store.postpone, push, RETRY_LATER)
         return False
     await asyncio.to_thread(store.delivered, push)
+    answer = follow_format.push_answer(push.message)
+    await answers.keep(
+        key, answer, chat_id=push.chat_id, message_id=sent.message_id, answer_in_last=True
+    )
     return True
