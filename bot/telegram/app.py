@@ -25,8 +25,10 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from bot.settings import ServeSettings
 from bot.telegram import admin, follow, handlers
 from bot.telegram.context import CONTEXT_TYPES, SERVICE_KEY
+from bot.telegram.polling import QuietRequest
 from bot.telegram.retry import RetryingLimiter
 from bot.telegram.service import NewsService
+from bot.telegram.stopping import TrackedUpdates
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +114,11 @@ def build_application(
             )
         )
         .context_types(CONTEXT_TYPES)
-        .concurrent_updates(settings.concurrent_updates)
+        .concurrent_updates(TrackedUpdates(settings.concurrent_updates))
         .rate_limiter(RetryingLimiter())
+        .request(QuietRequest(connection_pool_size=256))
+        .get_updates_request(QuietRequest(connection_pool_size=1))
+        .updater(None)  # polling is `bot.telegram.polling`, the webhook `bot.telegram.webserver`
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

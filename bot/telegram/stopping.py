@@ -1,0 +1,149 @@
+"""Stopping `newsbot serve` within a few seconds of SIGINT/SIGTERM, whatever it is doing.
+
+A service manager or a rolling deploy expects a stop within a few seconds. What could hold the
+stop up, and what happens to it (`stop_promptly`, `STOP_SECONDS` in all):
+- polling back-off after a Bot API outage: the poller's wait ends at once (`bot.telegram.polling`);
+- a reply being retried (`RetryingLimiter`): the retry gives up at once and the update's
+  handler ends with one warning line; the reply is lost, as it would be when Telegram stays down;
+- handlers and jobs still running (a question being answered, a request to a Bot API that
+  hangs, a push being sent): they get `GRACE_SECONDS` to finish, then they are cancelled;
+- an ingest in a worker thread: its job ends at once (`BotState.stopping`, watched by
+  `ProgressRelay`) and the thread stops at its next step without committing; one that is
+  stuck (reading a slow page) is abandoned when the process exits. Either way nothing it
+  wrote is committed, so the index stays as it was, as after a `kill -9`
+  (`tests/bot/test_e2e_faults.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from telegram.ext import Application, SimpleUpdateProcessor
+
+from bot.telegram.context import SERVICE_KEY
+from bot.telegram.retry import RetryingLimiter
+
+logger = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_SECONDS = 3.0  # from the signal to the end of the process
+GRACE_SECONDS = 2.0  # what handlers and jobs in flight get to finish
+WORKER_PREFIX = "newsbot-work"
+
+
+class TrackedUpdates(SimpleUpdateProcessor):
+    """PTB's concurrent update processing, knowing which updates are in flight, so that a stop
+    can wait for them a little and then cancel them."""
+
+    def __init__(self, max_concurrent_updates: int):
+        super().__init__(max_concurrent_updates)
+        self.in_flight: set[asyncio.Task] = set()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        # Its own task: cancelling it ends this update only, never PTB's update fetcher.
+        task = asyncio.ensure_future(coroutine)
+        self.in_flight.add(task)
+        try:
+            await asyncio.wait({task})
+        finally:
+            self.in_flight.discard(task)
+            if not task.done():
+                task.cancel()
+        if not task.cancelled():
+            task.result()
+
+
+def stop_event() -> asyncio.Event:
+    """Set by SIGINT or SIGTERM (handlers installed on the running loop)."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stopping.set)
+    return stopping
+
+
+def remove_stop_signals() -> None:
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.remove_signal_handler(sig)
+
+
+def use_worker_threads() -> ThreadPoolExecutor:
+    """Blocking work (`asyncio.to_thread`) runs in these named threads, so that a stop can
+    tell whether any is still busy."""
+    workers = ThreadPoolExecutor(thread_name_prefix=WORKER_PREFIX)
+    asyncio.get_running_loop().set_default_executor(workers)
+    return workers
+
+
+async def stop_promptly(
+    application: Application, *, since: float, workers: ThreadPoolExecutor | None = None
+) -> None:
+    """Stop `application` (updates no longer arrive) by `since + STOP_SECONDS` at the latest:
+    give up retries and ingests, let handlers and jobs finish for a moment, cancel the rest,
+    stop and shut down; then end the process if a worker thread is still stuck."""
+    limiter = application.bot.rate_limiter
+    if isinstance(limiter, RetryingLimiter):
+        limiter.stop()
+    service = application.bot_data.get(SERVICE_KEY)
+    if service is not None:
+        service.state.stopping.set()
+    if application.running:
+        await _finish_or_cancel(application, service, until=since + GRACE_SECONDS)
+        await application.stop()
+        if application.post_stop:
+            await application.post_stop(application)
+    await application.shutdown()
+    if application.post_shutdown:
+        await application.post_shutdown(application)
+    if workers is not None:
+        _exit_if_workers_stuck(workers, until=since + STOP_SECONDS)
+
+
+async def _finish_or_cancel(application: Application, service: Any, *, until: float) -> None:
+    processor = application.update_processor
+    in_flight = processor.in_flight if isinstance(processor, TrackedUpdates) else set()
+
+    def busy() -> bool:
+        state = service.state if service is not None else None
+        return bool(in_flight) or (state is not None and (state.ingests.running or state.pumping))
+
+    for _ in range(max(0, round((until - time.monotonic()) / 0.05))):
+        if not busy():
+            return
+        await asyncio.sleep(0.05)
+    if not busy():
+        return
+    logger.warning("stopping: cancelling %d update(s) and the jobs still running", len(in_flight))
+    for task in list(in_flight):
+        task.cancel()
+    if application.job_queue is not None:
+        await application.job_queue.stop(wait=False)  # cancels the jobs that run
+
+
+def _exit_if_workers_stuck(workers: ThreadPoolExecutor, *, until: float) -> None:
+    """Worker threads cannot be cancelled, and the interpreter would wait for them at exit:
+    one still busy at the deadline (an ingest reading a slow page, a long answer) is
+    abandoned by ending the process here."""
+    workers.shutdown(wait=False, cancel_futures=True)  # idle threads end now
+    for thread in threading.enumerate():
+        if thread.name.startswith(WORKER_PREFIX):
+            thread.join(max(0.0, until - time.monotonic()))
+    stuck = [t.name for t in threading.enumerate() if t.name.startswith(WORKER_PREFIX)]
+    if not stuck:
+        return
+    logger.warning(
+        "stopping: abandoning work still running in %d thread(s); nothing it wrote is "
+        "committed, the index stays as it was",
+        len(stuck),
+    )
+    logging.shutdown()
+    os._exit(0)
