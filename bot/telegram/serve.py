@@ -35,6 +35,7 @@ from bot.settings import ServeSettings, split_listen
 from bot.telegram.app import ALLOWED_UPDATES, build_application
 from bot.telegram.polling import Poller, QuietRequest
 from bot.telegram.stopping import (
+    exit_now,
     remove_stop_signals,
     stop_event,
     stop_promptly,
@@ -100,7 +101,7 @@ def cmd_serve(args: argparse.Namespace, settings: ServeSettings) -> Exit:
         return fail("Telegram rejected TELEGRAM_BOT_TOKEN; check it")
     except OSError as error:
         return fail(f"cannot listen on {settings.webhook_listen} ({type(error).__name__})")
-    return Exit.OK
+    exit_now(Exit.OK)
 
 
 async def check_token(token: str, base_url: str) -> str:

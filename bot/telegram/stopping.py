@@ -12,6 +12,7 @@ stop up, and what happens to it (`stop_promptly`, `STOP_SECONDS` in all):
   stuck (reading a slow page) is abandoned when the process exits. Either way nothing it
   wrote is committed, so the index stays as it was, as after a `kill -9`
   (`tests/bot/test_e2e_faults.py`).
+Once stopped, the process ends without the interpreter's slow teardown (`exit_now`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NoReturn
 
 from telegram.ext import Application, SimpleUpdateProcessor
 
@@ -106,6 +108,7 @@ async def stop_promptly(
         await application.post_shutdown(application)
     if workers is not None:
         _exit_if_workers_stuck(workers, until=since + STOP_SECONDS)
+    logger.info("stopped in %.1f s", time.monotonic() - since)
 
 
 async def _finish_or_cancel(application: Application, service: Any, *, until: float) -> None:
@@ -145,5 +148,15 @@ def _exit_if_workers_stuck(workers: ThreadPoolExecutor, *, until: float) -> None
         "committed, the index stays as it was",
         len(stuck),
     )
+    exit_now(0)
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process once the bot has stopped, without the interpreter's teardown: freeing
+    the model and the store's native parts took 5-7 s of a stop on a busy 2-core machine.
+    Everything the bot holds is closed by then (state file, HTTP clients), and what the index
+    store wrote is durable without a clean exit (a `kill -9` loses nothing)."""
     logging.shutdown()
-    os._exit(0)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
