@@ -95,6 +95,7 @@ class ProgressRelay:
             if task.done():
                 break
             if self.stopping.is_set():
+                task.add_done_callback(_ended_after_the_stop)  # nobody awaits it any more
                 raise IngestStopped("the bot is stopping")
             delay = self.last_edit + self.min_interval - self.clock()
             if delay > 0:
@@ -117,3 +118,8 @@ class ProgressRelay:
         self.last_text = text
         self.last_edit = self.clock()
         self.edits += 1
+
+
+def _ended_after_the_stop(task: asyncio.Future) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.debug("an ingest ended after the bot stopped: %r", task.exception())

@@ -60,7 +60,7 @@ class Poller:
         self.allowed_updates = allowed_updates
         self.timeout = timeout
         self.offset: int | None = None
-        self.unconfirmed = False  # updates fetched that no later getUpdates confirmed yet
+        self.unconfirmed = False  # updates fetched, and no getUpdates sent since
 
     async def start(self, *, drop_pending_updates: bool) -> None:
         """No webhook may be set while polling (Telegram refuses getUpdates then)."""
@@ -90,10 +90,12 @@ class Poller:
                     await asyncio.wait_for(stopping.wait(), wait)
 
     async def _poll(self) -> None:
+        # Telegram confirms what was fetched as soon as it receives a getUpdates with a later
+        # offset: this call does, even if the bot stops while it is held open.
+        self.unconfirmed = False
         updates = await self.application.bot.get_updates(
             offset=self.offset, timeout=self.timeout, allowed_updates=self.allowed_updates
         )
-        self.unconfirmed = False
         for update in updates:
             await self.application.update_queue.put(update)
             self.offset = update.update_id + 1

@@ -125,7 +125,7 @@ async def _finish_or_cancel(application: Application, service: Any, *, until: fl
         await asyncio.sleep(0.05)
     if not busy():
         return
-    logger.warning("stopping: cancelling %d update(s) and the jobs still running", len(in_flight))
+    logger.warning("stopping: cancelling %d update(s) and any job still running", len(in_flight))
     for task in list(in_flight):
         task.cancel()
     if application.job_queue is not None:

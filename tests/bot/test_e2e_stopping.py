@@ -1,9 +1,10 @@
 """`newsbot serve` stops promptly on SIGTERM whatever it is doing, through the real process and
 the loopback Bot API server: in the polling back-off after a Bot API outage (a proxy's HTML
-502 pages), while a reply is being retried, and in a re-ingest stuck on a slow page (which
-leaves the index as it was). Each stop must end the process with exit code 0; the time from
-the signal to the exit is printed (`pytest -s`), never asserted: the design target is within
-5 s (`bot.telegram.stopping`), the timeout here is a generous 20 s."""
+502 pages), while a reply is being retried, while a reply waits on a Bot API that hangs, and
+in a re-ingest stuck on a slow page (which leaves the index as it was). Each stop must end
+the process with exit code 0; the time from the signal to the exit is printed (`pytest -s`),
+never asserted: the design target is within 5 s (`bot.telegram.stopping`), the timeout here
+is a generous 20 s."""
 
 from __future__ import annotations
 
@@ -106,6 +107,31 @@ def test_sigterm_while_a_reply_is_being_retried(seed_index, tmp_path):
             bot.stop()
     no_error_logged(bot)
     assert "sendMessage: not retried, the bot is stopping" in bot.stderr()
+
+
+def test_sigterm_while_a_reply_waits_on_a_bot_api_that_hangs(seed_index, tmp_path):
+    """Telegram takes the reply's request and never answers (nor anything else): the update's
+    handler gets its grace, then is cancelled."""
+    data = tmp_path / "data"
+    shutil.copytree(seed_index, data)
+    with FakeBotApi() as api:
+        bot = BotProcess(api, data, tmp_path).start()
+        try:
+            reader = api.user("Hang")
+            chat = api.private_chat(reader)
+            api.send_text(chat, MOSCOW, sender=reader)
+            api.wait_calls("sendChatAction", chat_id=chat["id"], timeout=90)  # answering now
+            api.outage(300, hang=True)
+            api.wait_for(
+                lambda: api.calls_to("sendMessage", ok_only=False, chat_id=chat["id"]),
+                90,
+                "the reply held open",
+            )
+            stop_timed(bot, "while a reply waited on a Bot API that hangs")
+        finally:
+            bot.stop()
+    no_error_logged(bot)
+    assert "cancelling 1 update(s)" in bot.stderr()
 
 
 def status_of(data: Path, cwd: Path) -> dict:
