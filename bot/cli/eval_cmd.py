@@ -18,7 +18,7 @@ from bot.cli.exits import Exit, fail
 from bot.cli.progress import terminal_progress
 from bot.runtime import Runtime
 from bot.settings import Settings
-from retrieval.evaluation import (
+from retrieval.eval.scoring import (
     QUERIES_FILE,
     EvalQuery,
     load_queries,

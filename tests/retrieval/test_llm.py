@@ -8,7 +8,7 @@ import time
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from retrieval.llm import (
+from retrieval.answer.llm import (
     CANNOT_ANSWER_PHRASE,
     LLMComposer,
     LLMConfigError,
@@ -411,9 +411,9 @@ DELTA = "Officials met in Amaro. The talks in Doha were postponed until April, D
 def test_the_evidence_measure_runs_through_the_llm_path(server):
     """`run_eval` over an answerer whose LLM (scripted, over HTTP) paraphrases: the gold facts
     reach the reader through the citations' quotes, which the extractive ranking chose."""
-    from retrieval.answering import NewsAnswerer
-    from retrieval.evaluation import EvalQuery, Evidence, run_eval
-    from retrieval.hybrid import Retriever
+    from retrieval.answer.answerer import NewsAnswerer
+    from retrieval.eval.scoring import EvalQuery, Evidence, run_eval
+    from retrieval.search.retriever import Retriever
     from tests.retrieval.fakes import HashingEmbedder, MemoryStore, passage
 
     embedder = HashingEmbedder()

@@ -12,9 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from retrieval.corroboration import corroborate
-from retrieval.errors import BadQuestionError
-from retrieval.extractive import (
+from retrieval.answer.corroboration import corroborate
+from retrieval.answer.extractive import (
     ChoiceParams,
     Sentence,
     SentenceKey,
@@ -24,10 +23,11 @@ from retrieval.extractive import (
     score_sentences,
     select,
 )
-from retrieval.hybrid import Retriever
-from retrieval.presenting import present
-from retrieval.query import Query
-from retrieval.recency import freshness
+from retrieval.answer.presenting import present
+from retrieval.answer.recency import freshness
+from retrieval.errors import BadQuestionError
+from retrieval.search.query import Query
+from retrieval.search.retriever import Retriever
 from retrieval.sentence_vectors import similarities
 from retrieval.types import Answer, SearchHit
 
