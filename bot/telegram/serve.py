@@ -37,6 +37,7 @@ from bot.telegram.polling import Poller, QuietRequest
 from bot.telegram.stopping import (
     exit_now,
     remove_stop_signals,
+    started,
     stop_event,
     stop_promptly,
     use_worker_threads,
@@ -120,9 +121,7 @@ async def run_polling(application: Application, *, drop_pending_updates: bool = 
     polling: asyncio.Task | None = None
     try:
         await application.initialize()
-        if application.post_init:
-            await application.post_init(application)
-        if stopping.is_set():  # stopped while the model loaded
+        if not await started(application, stopping):  # stopped while the model loaded
             return
         await poller.start(drop_pending_updates=drop_pending_updates)
         await application.start()
@@ -162,9 +161,7 @@ async def run_webhook(
     )
     try:
         await application.initialize()
-        if application.post_init:
-            await application.post_init(application)
-        if stopping.is_set():  # stopped while the model loaded
+        if not await started(application, stopping):  # stopped while the model loaded
             return
         server.start()
         logger.info("webhook server listening on %s:%d", host, port)

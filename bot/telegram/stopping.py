@@ -2,6 +2,7 @@
 
 A service manager or a rolling deploy expects a stop within a few seconds. What could hold the
 stop up, and what happens to it (`stop_promptly`, `STOP_SECONDS` in all):
+- loading the model at start-up: given up (`started`), its thread abandoned;
 - polling back-off after a Bot API outage: the poller's wait ends at once (`bot.telegram.polling`);
 - a reply being retried (`RetryingLimiter`): the retry gives up at once and the update's
   handler ends with one warning line; the reply is lost, as it would be when Telegram stays down;
@@ -26,6 +27,7 @@ import threading
 import time
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from typing import Any, NoReturn
 
 from telegram.ext import Application, SimpleUpdateProcessor
@@ -76,6 +78,24 @@ def remove_stop_signals() -> None:
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.remove_signal_handler(sig)
+
+
+async def started(application: Application, stopping: asyncio.Event) -> bool:
+    """Run `post_init` (loading the model takes a while) unless the bot is stopped first:
+    then it is given up (the loading thread is abandoned at exit) and False."""
+    if application.post_init is None:
+        return not stopping.is_set()
+    loading = asyncio.ensure_future(application.post_init(application))
+    stop = asyncio.ensure_future(stopping.wait())
+    await asyncio.wait({loading, stop}, return_when=asyncio.FIRST_COMPLETED)
+    stop.cancel()
+    if not loading.done():
+        loading.cancel()
+        with suppress(asyncio.CancelledError):
+            await loading
+        return False
+    loading.result()  # its errors (the model, the store) end `serve` with one line
+    return not stopping.is_set()
 
 
 def use_worker_threads() -> ThreadPoolExecutor:

@@ -16,6 +16,7 @@ import pytest
 from bot.telegram import replies
 from devkit.bot_process import BotProcess
 from devkit.botapi_server import FakeBotApi
+from tests.bot.test_e2e_stopping import stop_timed
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -133,6 +134,7 @@ def test_a_button_shows_its_answer_only_on_its_own_message(seed_index, tmp_path)
                 "b1": answer_in(api, bob_chat, bob, ZAKHAROVA),
             }
             check_bound(api, ann, bob, answers)
+            stop_timed(first, "when idle")
         finally:
             assert first.stop() == 0
 

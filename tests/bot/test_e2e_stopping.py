@@ -1,10 +1,10 @@
 """`newsbot serve` stops promptly on SIGTERM whatever it is doing, through the real process and
-the loopback Bot API server: in the polling back-off after a Bot API outage (a proxy's HTML
-502 pages), while a reply is being retried, while a reply waits on a Bot API that hangs, and
-in a re-ingest stuck on a slow page (which leaves the index as it was). Each stop must end
-the process with exit code 0; the time from the signal to the exit is printed (`pytest -s`),
-never asserted: the design target is within 5 s (`bot.telegram.stopping`), the timeout here
-is a generous 20 s."""
+the loopback Bot API server: while the model loads, in the polling back-off after a Bot API
+outage (a proxy's HTML 502 pages), while a reply is being retried, while a reply waits on a
+Bot API that hangs, and in a re-ingest stuck on a slow page (which leaves the index as it
+was). Each stop must end the process with exit code 0; the time from the signal to the exit
+is printed (`pytest -s`), never asserted: the design target is within 5 s
+(`bot.telegram.stopping`), the timeout here is a generous 20 s."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.bot_process import SEED, BotProcess, newsbot
+from devkit.bot_process import SEED, BotProcess, newsbot, serve_command
 from devkit.botapi_server import FakeBotApi
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.e2e import HAVANA, PageServer
@@ -55,6 +55,25 @@ def answered(api: FakeBotApi, chat: dict, user: dict) -> None:
     before = len(api.sent_to(chat["id"]))
     api.send_text(chat, MOSCOW, sender=user)
     api.wait_for(lambda: len(api.sent_to(chat["id"])) > before, 90, "the answer")
+
+
+def test_sigterm_while_the_model_loads(seed_index, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(seed_index, data)
+    with FakeBotApi() as api:
+        bot = BotProcess(api, data, tmp_path)
+        with open(bot.stdout_path, "w") as out, open(bot.stderr_path, "w") as err:
+            bot.process = subprocess.Popen(
+                serve_command(), cwd=tmp_path, env=bot.env, stdout=out, stderr=err
+            )
+        try:
+            # the token checked, then PTB's own getMe: post_init is loading the model now
+            api.wait_for(lambda: len(api.calls_to("getMe")) >= 2, 60, "start-up")
+            stop_timed(bot, "while the model loaded")
+        finally:
+            bot.stop()
+    no_error_logged(bot)
+    assert not api.calls_to("getUpdates", ok_only=False)  # it never started polling
 
 
 def test_sigterm_in_the_polling_back_off_after_an_outage(seed_index, tmp_path):
