@@ -102,18 +102,32 @@ def check_bound(api: FakeBotApi, ann: dict, bob: dict, answers: dict) -> None:
     assert len(edits_of(api, a2)) == before["a2"]
 
 
-def webhook_replica(api: FakeBotApi, data: Path, workdir: Path, state: Path) -> BotProcess:
-    port = free_port()
-    workdir.mkdir()
-    return BotProcess(
-        api,
-        data,
-        workdir,
-        NEWSBOT_FOLLOWS_DB=str(state),
-        NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/hook",
-        NEWSBOT_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
-        NEWSBOT_WEBHOOK_SECRET=SECRET,
-    )
+class WebhookReplica:
+    """A `newsbot serve` in webhook mode on the shared state file; Telegram (the loopback
+    server) sends the updates to the replica that set its webhook last."""
+
+    def __init__(self, api: FakeBotApi, data: Path, workdir: Path, state: Path):
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}/telegram/hook"
+        workdir.mkdir()
+        self.process = BotProcess(
+            api,
+            data,
+            workdir,
+            NEWSBOT_FOLLOWS_DB=str(state),
+            NEWSBOT_WEBHOOK_URL=self.url,
+            NEWSBOT_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+            NEWSBOT_WEBHOOK_SECRET=SECRET,
+        )
+
+    def start(self, api: FakeBotApi) -> None:
+        """Start it and wait for its own setWebhook (another replica's webhook may be set)."""
+        self.process.start(timeout=180)
+        api.wait_for(
+            lambda: any(c.params["url"] == self.url for c in api.calls_to("setWebhook")),
+            180,
+            "the replica's setWebhook",
+        )
 
 
 def test_a_button_shows_its_answer_only_on_its_own_message(seed_index, tmp_path):
@@ -138,15 +152,17 @@ def test_a_button_shows_its_answer_only_on_its_own_message(seed_index, tmp_path)
         finally:
             assert first.stop() == 0
 
-        restarted = webhook_replica(api, data, tmp_path / "restarted", state)
-        replica = webhook_replica(api, replica_data, tmp_path / "replica", state)
+        restarted = WebhookReplica(api, data, tmp_path / "restarted", state)
+        replica = WebhookReplica(api, replica_data, tmp_path / "replica", state)
         try:
             for process in (restarted, replica):
-                process.start(timeout=180)
-                check_bound(api, ann, bob, answers)  # the webhook now points at `process`
+                process.start(api)
+                assert api.webhook is not None
+                assert api.webhook["url"] == process.url
+                check_bound(api, ann, bob, answers)
         finally:
-            assert restarted.stop() == 0
-            assert replica.stop() == 0
-    for process in (first, restarted, replica):
+            assert restarted.process.stop() == 0
+            assert replica.process.stop() == 0
+    for process in (first, restarted.process, replica.process):
         assert "Traceback" not in process.stderr()
         assert " ERROR " not in process.stderr()
