@@ -28,12 +28,15 @@ import time
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from telegram.ext import Application, SimpleUpdateProcessor
 
 from bot.telegram.context import SERVICE_KEY
 from bot.telegram.retry import RetryingLimiter
+
+if TYPE_CHECKING:
+    from bot.telegram.service import NewsService
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +134,9 @@ async def stop_promptly(
     logger.info("stopped in %.1f s", time.monotonic() - since)
 
 
-async def _finish_or_cancel(application: Application, service: Any, *, until: float) -> None:
+async def _finish_or_cancel(
+    application: Application, service: NewsService | None, *, until: float
+) -> None:
     processor = application.update_processor
     in_flight = processor.in_flight if isinstance(processor, TrackedUpdates) else set()
 
@@ -164,8 +169,8 @@ def _exit_if_workers_stuck(workers: ThreadPoolExecutor, *, until: float) -> None
     if not stuck:
         return
     logger.warning(
-        "stopping: abandoning work still running in %d thread(s); nothing it wrote is "
-        "committed, the index stays as it was",
+        "stopping: abandoning %d worker thread(s) still running (an ingest among them "
+        "commits nothing: the index stays as it was)",
         len(stuck),
     )
     exit_now(0)
