@@ -38,6 +38,8 @@ ENCODE_GROUP = 1024  # texts per encode call, cut from one global order (see enc
 
 @dataclass
 class IngestReport:
+    """What one ingest did: articles added, updated, unchanged, removed, failures and notes."""
+
     added: int = 0
     updated: int = 0
     unchanged: int = 0

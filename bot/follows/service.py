@@ -56,6 +56,8 @@ class StoryText:
 
 @dataclass(frozen=True)
 class PlanReport:
+    """What one `plan()` did: the generations it covered, the stories and pushes it found."""
+
     since: int
     upto: int
     stories: int
@@ -65,6 +67,8 @@ class PlanReport:
 
 @dataclass
 class Matched:
+    """A story that matched a follow, how well, and its articles new since the last push."""
+
     story: StoryText
     follow: Follow
     how: Match
@@ -107,6 +111,8 @@ def push_message(
 
 
 class FollowService:
+    """Plans the pushes after each commit and answers "what's new" for a chat's follows."""
+
     def __init__(
         self,
         store: IndexStore,

@@ -164,10 +164,6 @@ def inline_message(answer: Answer, *, limit: int = MAX_LEN, now: datetime | None
     return sources_message(answer, answer_in_last=True, limit=limit, now=now)
 
 
-def decline_html(text: str) -> str:
-    return escape(text)
-
-
 # -- splitting -------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"(<[^<>]+>)|(&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);)|([^<&]+|[<&])")
@@ -177,6 +173,8 @@ _WORD_PIECE = 200  # longer runs without spaces are cut into pieces of this size
 
 @dataclass(frozen=True)
 class _Unit:
+    """One indivisible piece of HTML when a message is split: a tag, an entity or text."""
+
     text: str
     kind: str  # "open", "close", "entity", "word", "space", "newline"
 

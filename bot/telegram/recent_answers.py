@@ -35,6 +35,8 @@ KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")  # what `secrets.token_urlsafe(16
 
 
 class ShownArchive(Protocol):
+    """Where shown answers outlive the process (the bot's SQLite state file)."""
+
     def keep_shown(
         self, key: str, answer: dict, *, chat_id: int, message_id: int, answer_in_last: bool
     ) -> None: ...
@@ -66,7 +68,7 @@ def pressed_on_its_message(shown: Shown, *, chat_id: int, message_id: int) -> bo
 
 
 class RecentAnswers:
-    """Answers by button key, in memory and (with an archive) in the state file."""
+    """The recent answers by button key: in memory, bounded, and in the archive when given."""
 
     def __init__(self, maxsize: int = MAX_ANSWERS, archive: ShownArchive | None = None):
         self.maxsize = maxsize

@@ -45,6 +45,8 @@ _PRONOUN = re.compile(
 
 
 class Composer(Protocol):
+    """Writes an answer from the hits (the LLM composer); None leaves the extractive one."""
+
     def compose(
         self,
         question: str,
@@ -130,6 +132,8 @@ def llm_view(
 
 
 class NewsAnswerer:
+    """Answers a question: retrieve, decide whether the news answers it, compose with citations."""
+
     def __init__(
         self,
         retriever: Retriever,

@@ -45,6 +45,8 @@ def _record(row: tuple) -> ArticleRecord:
 
 
 class ArticleCache:
+    """The article records in SQLite, caught up by each commit's changes."""
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

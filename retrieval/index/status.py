@@ -12,6 +12,8 @@ from retrieval.types import ArticleRecord
 
 @dataclass(frozen=True)
 class IndexStatus:
+    """What the index holds, as `newsbot status` and /status show it."""
+
     articles: int
     chunks: int
     outlets: dict[str, int]  # outlet -> articles, most first

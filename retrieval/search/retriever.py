@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 import numpy as np
 
 from retrieval.embedding import Encoder
-from retrieval.index.store import IndexStore, PassageRow
+from retrieval.index.reader import IndexReader
+from retrieval.index.store import PassageRow
 from retrieval.index.text_index import TextIndex
 from retrieval.search.catalog import Catalog
 from retrieval.search.dates import DateIntent
@@ -62,7 +63,7 @@ class Retriever:
 
     def __init__(
         self,
-        store: IndexStore,
+        store: IndexReader,
         encoder: Encoder,
         params: RetrievalParams | None = None,
         *,

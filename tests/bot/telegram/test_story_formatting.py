@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.cli.render import render_answer as render_text
+from bot.cli.render import render_answer_text as render_text
 from bot.freshness import age, freshness_line
 from bot.telegram.formatting import inline_message, render_answer, sources_message
 from devkit import telegram_html

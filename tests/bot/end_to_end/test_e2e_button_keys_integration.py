@@ -16,7 +16,7 @@ import pytest
 from bot.telegram import replies
 from devkit.bot_process import BotProcess
 from devkit.botapi_server import FakeBotApi
-from tests.bot.test_e2e_stopping import stop_timed
+from tests.bot.end_to_end.test_e2e_stopping_integration import stop_timed
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
