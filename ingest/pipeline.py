@@ -21,6 +21,7 @@ from ingest.sources import SourceResult, SourceSpec
 from ingest.validators import Validator, ValidatorStore
 from retrieval.embedding import Encoder
 from retrieval.index.store import IndexStore
+from retrieval.languages import detect_language
 from retrieval.sentence_vectors import pack
 from retrieval.sentences import split_sentences
 from retrieval.stories.grouping import NewArticle, group_into_stories, needs_backfill
@@ -326,6 +327,7 @@ def article_record(article: Article, chunks: int) -> ArticleRecord:
         origin=article.origin,
         chunks=chunks,
         feed_date=article.feed_date,
+        language=detect_language(f"{article.title}\n{article.body}"),
     )
 
 

@@ -8,6 +8,7 @@ from bot.freshness import freshness_line
 from ingest.pipeline import IngestReport
 from retrieval.answer.disputes import join_names
 from retrieval.index.status import IndexStatus
+from retrieval.languages import in_language, languages_line
 from retrieval.types import Answer, published_day
 
 
@@ -52,6 +53,8 @@ def render_status(status: IndexStatus) -> str:
         f"outlets:     {len(status.outlets)}: {outlets}{f' and {more} more' if more > 0 else ''}",
         f"published:   {dates}{undated}",
     ]
+    if status.languages:
+        lines.append(f"languages:   {languages_line(status.languages)}")
     last = status.last_ingest or {}
     if last:
         lines.append(
@@ -85,7 +88,11 @@ def render_answer_text(answer: Answer, now: datetime | None = None) -> str:
     for c in answer.citations:
         others = [carrier.source for carrier in c.carriers] or list(c.also_in)
         outlets = f"carried by {join_names([c.source, *others])}" if others else c.source
-        lines.append(f"[{c.n}] {c.title} — {outlets}, {day(c.published_at)}")
+        language = in_language(c.language)
+        lines.append(
+            f"[{c.n}] {c.title} — {outlets}, {day(c.published_at)}"
+            + (f", {language}" if language else "")
+        )
         if c.url:
             lines.append(f"    {c.url}")
         for carrier in c.carriers:

@@ -21,7 +21,7 @@ import numpy as np
 
 from bot.follows.matching import Match, MatchParams, match_topics, story_words, topic_terms
 from bot.follows.store import Follow, FollowStore, PlannedPush, topic_key
-from retrieval.embedding import Encoder
+from retrieval.embedding import Encoder, encode_queries
 from retrieval.index.store import IndexStore
 from retrieval.sentences import split_sentences
 from retrieval.stories.grouping import stories_changed
@@ -129,7 +129,7 @@ class FollowService:
         self.changed = changed
 
     def encode_topic(self, topic: str) -> np.ndarray:
-        return self.model.encode([topic])[0]
+        return encode_queries(self.model, [topic])[0]
 
     def start(self) -> int:
         """Plan from the committed generation on (unless planning started already)."""

@@ -2,11 +2,10 @@
 
 A news index only grows, so an ingest writes only what changed and never copies the rest:
 
-- Every article version (an article's text at one content hash) is one record in the
-  *articles* collection, holding the article-level facts once (title, outlet, date, url,
-  hash, origin, passage count) and two generation numbers: `added`, the ingest that wrote it,
-  and `removed`, the ingest that retired it (0 while live). Its passages, in the *passages*
-  collection, carry the same `added` and an id made of the article, the version and the chunk.
+- Every article version (an article's text at one content hash) is one *articles* record of its
+  facts (title, outlet, date, url, hash, origin, language, passage count) and two generations:
+  `added`, the ingest that wrote it, and `removed`, the one that retired it (0 while live). Its
+  *passages* carry the same `added` and an id of the article, version and chunk.
 - An ingest writes generation N = committed + 1: new versions with `added=N`, `removed=N` on
   the versions it replaces or prunes; then one metadata write (`committed=N`) makes all of it
   visible at once. A reader at generation G sees exactly the versions with `added <= G` and
@@ -78,6 +77,7 @@ class PassageRow:
             text_hash=self.text_hash,
             origin=article.origin,
             attribution=article.attribution,
+            language=article.language,
         )
 
 
