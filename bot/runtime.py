@@ -29,6 +29,7 @@ from retrieval.hybrid import Retriever
 from retrieval.llm import LLMComposer, build_chat_model
 from retrieval.status import IndexStatus, index_status
 from retrieval.store import HnswParams, IndexStore, index_name, open_client
+from retrieval.subject_index import SubjectFinder
 from retrieval.textindex import TextIndex
 from retrieval.timeline import TimelineBuilder
 
@@ -131,7 +132,7 @@ class Runtime:
     @cached_property
     def timelines(self) -> TimelineBuilder:
         """Timelines of a topic: the retriever's articles and the stories they belong to."""
-        return TimelineBuilder(self.retriever)
+        return TimelineBuilder(self.retriever, subjects=SubjectFinder(self.retriever))
 
     @cached_property
     def answerer(self) -> NewsAnswerer:
@@ -151,7 +152,9 @@ class Runtime:
 
     @cached_property
     def follows(self) -> FollowService:
-        return FollowService(self.store, self.model, self.follow_store)
+        return FollowService(
+            self.store, self.model, self.follow_store, subjects=SubjectFinder(self.retriever)
+        )
 
     def index_updated(self) -> str | None:
         """When the last ingest into the index finished (ISO 8601), None before any."""

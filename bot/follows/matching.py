@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.lexical import tokenize
+from retrieval.subject import Evidence, Subject, SubjectParams, belongs, shared_weight
 
 LEXICAL_WEIGHT = 0.5
 
@@ -100,3 +101,21 @@ def match_topics(
         return [Match(0.0, lexical_coverage(t, words)) for t in terms]
     dense = (matrix @ np.asarray(topic_vectors, dtype=np.float32).T).max(axis=0)
     return [Match(float(d), lexical_coverage(t, words)) for d, t in zip(dense, terms, strict=True)]
+
+
+def accepts(
+    how: Match,
+    params: MatchParams,
+    subject: Subject,
+    evidence: Evidence,
+    subject_params: SubjectParams | None = None,
+) -> bool:
+    """Is a story pushed for a follow: it belongs to the follow's subject (it continues one
+    of its stories, or is close in meaning and its defining names are salient in it), or it
+    passes the words rule with one of the subject's names salient in it (not only listed).
+    A follow whose subject is unknown (nothing in the index matched it) has the words rule."""
+    if belongs(subject, evidence, subject_params):
+        return True
+    if not how.accepted(params):
+        return False
+    return not subject.weights() or shared_weight(subject, evidence.names) > 0

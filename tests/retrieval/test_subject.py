@@ -1,0 +1,133 @@
+"""A topic's subject, learned from plain data, and the push decision (pure, no I/O)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from bot.follows.matching import Match, MatchParams, accepts
+from retrieval.subject import (
+    Evidence,
+    Seed,
+    Subject,
+    belongs,
+    learn_subject,
+    names_in,
+    salient_names,
+    spelling,
+)
+from tests.conftest import ROOT
+
+PROCESS = ROOT / "tests" / "fixtures" / "stories" / "serra_valley_process.jsonl"
+ARTICLES = [json.loads(line) for line in PROCESS.read_text().splitlines()]
+RARE = {"serra", "alva", "alliance", "teresina", "lake", "council", "castell", "mira", "front"}
+
+
+def idf(word: str) -> float:
+    """Rare words (the process's names) are specific; common ones are not."""
+    return 6.0 if word in RARE else 1.0
+
+
+def article(title: str) -> dict:
+    return next(a for a in ARTICLES if a["title"] == title)
+
+
+def unit(seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=8).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def seeds_of(*titles: str) -> list[Seed]:
+    return [
+        Seed(f"story-{i}", salient_names(article(t)["title"], article(t)["body"]), unit(i))
+        for i, t in enumerate(titles)
+    ]
+
+
+ANNOUNCED = "Serra Valley peace talks to resume in Port Alva on April 20"
+INVITED = "Lake Council invites Northern Alliance back to Port Alva"
+TRUCE = "Truce extended across the Serra Valley before the second round"
+
+
+def test_names_are_runs_of_capitalised_words_not_sentence_openers():
+    found = names_in(
+        "The Lake Council met in Port Alva. Delegates of the Northern Alliance came. "
+        "Teresina sent none. Talks ended on Monday, said Mira Castell of Teresina."
+    )
+    assert {"lake council", "port alva", "northern alliance", "mira castell"} <= set(found)
+    assert found["teresina"] == 2  # seen mid-sentence, so its sentence opening counts too
+    assert "talks" not in found
+    assert "monday" not in found
+    assert "delegates" not in found
+
+
+def test_a_name_said_once_deep_in_a_list_is_not_salient():
+    ranking = article("Ten valleys to walk this spring")
+    assert "serra valley" in names_in(ranking["body"])
+    assert "serra valley" not in salient_names(ranking["title"], ranking["body"])
+    walkout = article("Valley Front delegation walks out in Port Alva")
+    assert {"valley front", "port alva"} <= salient_names(walkout["title"], walkout["body"])
+
+
+def test_the_subject_is_the_recurring_specific_names_of_its_seeds():
+    subject = learn_subject("Serra Valley peace talks", seeds_of(ANNOUNCED, INVITED, TRUCE), idf)
+    keys = set(subject.weights())
+    assert {"serra valley", "lake council", "port alva", "northern alliance"} <= keys
+    assert "serra valley" in keys  # a name of the topic itself, however often it recurs
+    weights = subject.weights()
+    assert weights["serra valley"] == 1.0
+    assert subject.stories == {"story-0", "story-1", "story-2"}
+    assert subject.centre is not None
+    assert abs(float(np.linalg.norm(subject.centre)) - 1) < 1e-5
+    assert "Lake Council" in subject.watching()
+
+
+def test_no_seeds_no_subject():
+    assert learn_subject("Serra Valley peace talks", [], idf) == Subject()
+
+
+def evidence(title: str, dense: float, centre: float = 0.0, story: str = "new") -> Evidence:
+    a = article(title)
+    return Evidence(story, salient_names(a["title"], a["body"]), dense, centre)
+
+
+def test_a_story_belongs_when_close_and_naming_the_subject_or_continuing_it():
+    subject = learn_subject("Serra Valley peace talks", seeds_of(ANNOUNCED, INVITED, TRUCE), idf)
+    walkout = evidence("Valley Front delegation walks out in Port Alva", dense=0.45)
+    assert belongs(subject, walkout)
+    # the same names but far in meaning: not pushed
+    assert not belongs(subject, evidence("Valley Front delegation walks out in Port Alva", 0.1))
+    # close in meaning (another process's ceasefire talks) without the names: not pushed
+    assert not belongs(subject, evidence("Kessa Highlands ceasefire talks resume in Varno", 0.6))
+    # a ranking that lists the valley once
+    assert not belongs(subject, evidence("Ten valleys to walk this spring", 0.45, 0.5))
+    # a story of the subject's: pushed whatever it says
+    assert belongs(subject, evidence("Ten valleys to walk this spring", 0.0, story="story-1"))
+
+
+def test_the_words_rule_needs_a_subject_name_salient_unless_nothing_was_learned():
+    subject = learn_subject("Serra Valley peace talks", seeds_of(ANNOUNCED, INVITED, TRUCE), idf)
+    strong = Match(dense=0.7, lexical=1.0)
+    listed = evidence("Ten valleys to walk this spring", 0.2)
+    assert not accepts(strong, MatchParams(), subject, listed)
+    assert accepts(strong, MatchParams(), Subject(), listed)  # nothing learned: words only
+    weak = Match(dense=0.2, lexical=0.25)
+    assert not accepts(weak, MatchParams(), Subject(), listed)
+
+
+def test_the_reader_drops_a_name_and_the_subject_survives_a_round_trip():
+    subject = learn_subject("Serra Valley peace talks", seeds_of(ANNOUNCED, INVITED, TRUCE), idf)
+    dropped = subject.drop("northern alliance")
+    assert dropped is not None
+    assert "Northern Alliance" not in dropped.watching()
+    assert "northern alliance" not in dropped.weights()
+    assert subject.drop("Atlantis") is None
+    again = Subject.from_json(json.loads(json.dumps(dropped.to_json())), dropped.centre)
+    assert again.watching() == dropped.watching()
+    assert again.stories == dropped.stories
+
+
+def test_a_name_is_shown_as_the_articles_write_it():
+    assert spelling("port alva", ["talks in PORT ALVA", "talks in Port Alva"]) == "Port Alva"
+    assert spelling("nowhere", ["nothing"]) == "Nowhere"
