@@ -287,5 +287,14 @@ class FollowService:
             self.follows.mark_seen(chat_id, kind, self.store.committed())
         return added
 
+    def unwatch(self, chat_id: int, name: str) -> list[str]:
+        """The chat's follows stop watching `name`; the topics that watched it."""
+        changed = []
+        for follow in self.follows.follows(chat_id):
+            without = follow.subject.drop(name)
+            if without is not None and self.follows.set_subject(chat_id, follow.topic, without):
+                changed.append(follow.topic)
+        return changed
+
     def key_of(self, topic: str) -> str:
         return topic_key(topic)
