@@ -189,11 +189,17 @@ class Seed:
     vector: np.ndarray
 
 
+UNSEEN = "qzxjvkwq"  # a word no index holds: the highest idf there is
+
+
 def specificity(key: str, idf: Callable[[str], float], params: SubjectParams) -> float:
+    """How specific a name is, 0-1: its rarest word's idf against `idf_full`, or against half
+    the highest idf of a small index (where every word is in a good share of the passages)."""
     words = tokenize(key)
     if not words:
         return 0.0
-    return min(1.0, max(idf(w) for w in words) / params.idf_full)
+    full = min(params.idf_full, 0.5 * idf(UNSEEN))
+    return min(1.0, max(idf(w) for w in words) / full) if full > 0 else 0.0
 
 
 def learn_subject(
@@ -213,21 +219,24 @@ def learn_subject(
     counts: Counter[str] = Counter()
     for seed in seeds:
         counts.update(seed.names)
-    needed = max(2.0, params.recurring * len(seeds))
+    # a name recurs in a share of the seeds, and in two of them at least when there are
+    # three or more: one article alone may name its subject's parties once each
+    least = 2 if len(seeds) >= 3 else 1
+    needed = max(float(least), params.recurring * len(seeds))
     weighted = []
     for key, n in counts.items():
         words = frozenset(tokenize(key))
         in_topic = bool(words) and words <= topic_words
         recurs = 1.0 if in_topic else min(1.0, n / needed)
         weight = recurs * specificity(key, idf, params)
-        if weight >= params.min_weight and (in_topic or n >= 2):
-            weighted.append((key, round(weight, 3)))
-    weighted.sort(key=lambda nw: (-nw[1], nw[0]))
-    weighted = [(spell(key), w) for key, w in weighted[: params.max_names]]
+        if weight >= params.min_weight and (in_topic or n >= least):
+            weighted.append((not in_topic, -round(weight, 3), key))
+    weighted.sort()  # the topic's own names first, then the heaviest
+    names = [(spell(key), -w) for _, w, key in weighted[: params.max_names]]
     centre = np.mean(np.vstack([s.vector for s in seeds]), axis=0)
     norm = float(np.linalg.norm(centre))
     return Subject(
-        names=tuple(weighted),
+        names=tuple(names),
         stories=frozenset(s.story_id for s in seeds),
         centre=(centre / norm).astype(np.float32) if norm > 0 else None,
     )

@@ -8,6 +8,7 @@ import numpy as np
 
 from bot.follows.matching import Match, MatchParams, accepts
 from retrieval.subject import (
+    UNSEEN,
     Evidence,
     Seed,
     Subject,
@@ -26,7 +27,7 @@ RARE = {"serra", "alva", "alliance", "teresina", "lake", "council", "castell", "
 
 def idf(word: str) -> float:
     """Rare words (the process's names) are specific; common ones are not."""
-    return 6.0 if word in RARE else 1.0
+    return 6.0 if word in RARE or word == UNSEEN else 1.0
 
 
 def article(title: str) -> dict:
@@ -131,3 +132,10 @@ def test_the_reader_drops_a_name_and_the_subject_survives_a_round_trip():
 def test_a_name_is_shown_as_the_articles_write_it():
     assert spelling("port alva", ["talks in PORT ALVA", "talks in Port Alva"]) == "Port Alva"
     assert spelling("nowhere", ["nothing"]) == "Nowhere"
+
+
+def test_one_seed_gives_its_salient_names():
+    subject = learn_subject("Serra Valley peace talks", seeds_of(ANNOUNCED), idf)
+    assert {"serra valley", "lake council", "port alva", "northern alliance"} <= set(
+        subject.weights()
+    )
