@@ -19,6 +19,7 @@ often it recurs among the seeds; the names of the topic itself weigh most.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -147,6 +148,11 @@ class Subject:
     dropped: frozenset[str] = frozenset()
 
     def weights(self) -> dict[str, float]:
+        """Name key -> weight of the names in force (the reader's dropped ones left out)."""
+        return self._weights
+
+    @functools.cached_property
+    def _weights(self) -> dict[str, float]:  # asked per story and follow: made once
         return {name_key(n): w for n, w in self.names if name_key(n) not in self.dropped}
 
     def watching(self) -> list[str]:
