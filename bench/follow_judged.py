@@ -83,7 +83,7 @@ def decisions(
         how = Match(dense, len(terms & words) / len(terms) if terms else 0.0)
         if how.accepted(MatchParams()):
             old.add(text.article.title)
-        if accepts(how, MatchParams(), subject, evidence_of(text, vector, subject), params):
+        if accepts(how, MatchParams(), subject, evidence_of(text, topic, vector, subject), params):
             new.add(text.article.title)
     return old, new, subject
 
@@ -137,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     new: dict[str, set[str]] = {}
     subjects = {}
     for topic in topics:
-        old[topic], new[topic], subject = decisions(runtime, topic, corpus, SubjectParams())
+        # only the judged pairs are measured: the topic's pool, not the whole corpus
+        pool = {p["title"] for p in pairs if p["topic"] == topic}
+        judged_texts = [t for t in corpus if t.article.title in pool]
+        old[topic], new[topic], subject = decisions(runtime, topic, judged_texts, SubjectParams())
         subjects[topic] = subject.watching()
     result = {
         "split": args.split,

@@ -132,9 +132,13 @@ class SubjectParams:
     max_names: int = 10
     min_weight: float = 0.35  # a learned name weighing less is not kept
     idf_full: float = 5.0  # a name whose rarest word has this idf is fully specific
-    min_dense: float = 0.40  # the story is close to the topic ...
-    min_centre: float = 0.55  # ... or to the centre of the subject's seeds
-    min_shared: float = 0.9  # weight of the subject's names salient in the story
+    min_dense: float = 0.40  # a passage of the story close to the topic, and ...
+    min_focus: float = 0.50  # ... an article of it close to the topic as a whole ...
+    lead_words: float = 0.67  # ... whose title or opening says most of the topic's words
+    min_centre: float = 0.85  # or an article close to the subject's seeds as a whole ...
+    min_shared: float = 0.9  # ... that names the subject (weight of its names salient)
+    lead_centre: float = 0.58  # or an article nearer the seeds whose title and opening ...
+    lead_names: int = 3  # ... name this many of the subject's names
 
 
 @dataclass(frozen=True)
@@ -243,7 +247,7 @@ def learn_subject(
     norm = float(np.linalg.norm(centre))
     return Subject(
         names=tuple(names),
-        stories=frozenset(s.story_id for s in seeds),
+        stories=frozenset(),  # continued: the stories pushed for the follow, not the seeds
         centre=(centre / norm).astype(np.float32) if norm > 0 else None,
     )
 
@@ -255,7 +259,32 @@ class Evidence:
     story_id: str
     names: frozenset[str]  # the story's salient names
     dense: float  # best cosine of the topic with the story's passages
-    centre: float  # best cosine of the subject's centre with them (0 without one)
+    focus: float = 0.0  # best cosine of the topic with an article's vector (its passages' mean)
+    focus_centre: float = 0.0  # best cosine of the subject's centre with an article's vector
+    lead_words: float = 0.0  # share of the topic's words in an article's title and opening
+    lead_names: frozenset[str] = frozenset()  # the names of the titles and openings
+
+
+def article_vectors(articles: Sequence[np.ndarray]) -> np.ndarray:
+    """One unit vector per article: the mean of its passages' vectors (rows of each)."""
+    means = [np.asarray(a, np.float32).mean(axis=0) for a in articles if len(a)]
+    if not means:
+        return np.zeros((0, 1), np.float32)
+    matrix = np.vstack(means)
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
+def lead_share(terms: frozenset[str], leads: frozenset[str]) -> float:
+    """The share of the topic's words in the story's titles and openings."""
+    return len(terms & leads) / len(terms) if terms else 0.0
+
+
+def lead_words_of(title: str, text: str) -> frozenset[str]:
+    return frozenset(tokenize(title + " " + text[:LEAD_CHARS]))
+
+
+def lead_names_of(title: str, text: str) -> frozenset[str]:
+    return frozenset(names_in(title) + names_in(text[:LEAD_CHARS]))
 
 
 def shared_weight(subject: Subject, names: frozenset[str]) -> float:
@@ -263,10 +292,26 @@ def shared_weight(subject: Subject, names: frozenset[str]) -> float:
 
 
 def belongs(subject: Subject, evidence: Evidence, params: SubjectParams | None = None) -> bool:
-    """Does the story belong to the subject: it continues one of its stories, or it is close
-    in meaning and the subject's defining names are salient in it."""
+    """Does the story belong to the subject: it continues one of the stories pushed for it;
+    or an article of it is about the topic as a whole and says its words where it matters
+    (title, opening); or an article of it is close to the subject's seeds as a whole and
+    names the subject where it matters. A name or a word said once in a list is not enough,
+    nor is one passage of a roundup close to the topic."""
     params = params or SubjectParams()
     if evidence.story_id in subject.stories:
         return True
-    close = evidence.dense >= params.min_dense or evidence.centre >= params.min_centre
-    return close and shared_weight(subject, evidence.names) >= params.min_shared
+    if evidence.dense < params.min_dense - 0.2:
+        return False
+    words = (
+        evidence.lead_words >= params.lead_words
+        and evidence.focus >= params.min_focus
+        and evidence.dense >= params.min_dense
+    )
+    named = (
+        evidence.focus_centre >= params.min_centre
+        and shared_weight(subject, evidence.names) >= params.min_shared
+    )
+    led = sum(1 for key in subject.weights() if key in evidence.lead_names)
+    return (
+        words or named or (evidence.focus_centre >= params.lead_centre and led >= params.lead_names)
+    )

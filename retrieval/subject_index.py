@@ -22,7 +22,11 @@ from retrieval.subject import (
     Seed,
     Subject,
     SubjectParams,
+    article_vectors,
     belongs,
+    lead_names_of,
+    lead_share,
+    lead_words_of,
     learn_subject,
     salient_names,
     spelling,
@@ -57,16 +61,26 @@ def seed_strength(topic_vector: np.ndarray, terms: frozenset[str], text: Article
     return dense + 0.5 * coverage if dense >= SEED_DENSE else 0.0
 
 
-def evidence_of(text: ArticleText, topic_vector: np.ndarray, subject: Subject) -> Evidence:
+def evidence_of(
+    text: ArticleText, topic: str, topic_vector: np.ndarray, subject: Subject
+) -> Evidence:
+    """What `belongs` needs of one article (as a story of its own, or of its story)."""
     vectors = text.vectors
-    dense = float(np.max(vectors @ topic_vector)) if vectors.size else 0.0
-    centre = (
-        float(np.max(vectors @ subject.centre))
-        if vectors.size and subject.centre is not None
-        else 0.0
-    )
     story = text.article.story_id or text.article.article_id
-    return Evidence(story, text.names(), dense, centre)
+    if not vectors.size:
+        return Evidence(story, text.names(), 0.0)
+    mean = article_vectors([vectors])[0]
+    return Evidence(
+        story_id=story,
+        names=text.names(),
+        dense=float(np.max(vectors @ topic_vector)),
+        focus=float(mean @ topic_vector),
+        focus_centre=float(mean @ subject.centre) if subject.centre is not None else 0.0,
+        lead_words=lead_share(
+            frozenset(tokenize(topic)), lead_words_of(text.article.title, text.text)
+        ),
+        lead_names=lead_names_of(text.article.title, text.text),
+    )
 
 
 class SubjectFinder:
@@ -129,7 +143,7 @@ class SubjectFinder:
         return [
             t.article
             for t in self.read(candidates.values())
-            if belongs(subject, evidence_of(t, vector, subject), self.params)
+            if belongs(subject, evidence_of(t, topic, vector, subject), self.params)
         ]
 
 

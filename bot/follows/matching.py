@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.lexical import tokenize
-from retrieval.subject import Evidence, Subject, SubjectParams, belongs, shared_weight
+from retrieval.subject import Evidence, Subject, SubjectParams, belongs
 
 LEXICAL_WEIGHT = 0.5
 
@@ -110,12 +110,10 @@ def accepts(
     evidence: Evidence,
     subject_params: SubjectParams | None = None,
 ) -> bool:
-    """Is a story pushed for a follow: it belongs to the follow's subject (it continues one
-    of its stories, or is close in meaning and its defining names are salient in it), or it
-    passes the words rule with one of the subject's names salient in it (not only listed).
-    A follow whose subject is unknown (nothing in the index matched it) has the words rule."""
+    """Is a story pushed for a follow: it belongs to the follow's subject
+    (`retrieval.subject.belongs`). A follow whose subject is unknown (nothing in the index
+    matched it when it was made) also has the words rule (`Match.accepted`)."""
     if belongs(subject, evidence, subject_params):
         return True
-    if not how.accepted(params):
-        return False
-    return not subject.weights() or shared_weight(subject, evidence.names) > 0
+    unknown = not subject.names and subject.centre is None
+    return unknown and how.accepted(params)

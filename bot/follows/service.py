@@ -33,7 +33,16 @@ from retrieval.sentences import split_sentences
 from retrieval.store import IndexStore
 from retrieval.stories import Story
 from retrieval.story_index import stories_changed
-from retrieval.subject import Evidence, Subject, SubjectParams, story_names
+from retrieval.subject import (
+    Evidence,
+    Subject,
+    SubjectParams,
+    article_vectors,
+    lead_names_of,
+    lead_share,
+    lead_words_of,
+    story_names,
+)
 from retrieval.subject_index import SubjectFinder
 from retrieval.types import ArticleRecord
 
@@ -62,6 +71,9 @@ class StoryText:
     words: frozenset[str]
     openings: dict[str, str]  # article key -> first sentence
     names: frozenset[str] = frozenset()
+    articles: np.ndarray | None = None  # one unit vector per article (its passages' mean)
+    leads: frozenset[str] = frozenset()  # the words of its titles and openings
+    lead_names: frozenset[str] = frozenset()  # the names of its titles and openings
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,12 @@ class Matched:
     follow: Follow
     how: Match
     new_articles: tuple[ArticleRecord, ...] = field(default=())
+
+
+def passage_vectors(article: ArticleRecord, rows: dict) -> np.ndarray:
+    """The stored vectors of an article's passages, one row each."""
+    found = [rows[p].vector for p in article.passage_ids() if p in rows]
+    return np.asarray([v for v in found if v is not None], dtype=np.float32)
 
 
 def first_sentence(text: str, limit: int = SENTENCE_CHARS) -> str:
@@ -156,12 +174,22 @@ class FollowService:
                 if first is not None:
                     openings[article.key] = first_sentence(first.text)
             words = story_words([a.title for a in story.articles] + [r.text for r in rows.values()])
-            names = story_names(
-                (a.title, "\n\n".join(rows[p].text for p in a.passage_ids() if p in rows))
+            bodies = {
+                a.key: "\n\n".join(rows[p].text for p in a.passage_ids() if p in rows)
                 for a in story.articles
+            }
+            names = story_names((a.title, bodies[a.key]) for a in story.articles)
+            leads = frozenset().union(
+                *(lead_words_of(a.title, bodies[a.key]) for a in story.articles)
             )
+            lead_names = frozenset().union(
+                *(lead_names_of(a.title, bodies[a.key]) for a in story.articles)
+            )
+            per_article = article_vectors([passage_vectors(a, rows) for a in story.articles])
             matrix = np.vstack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
-            texts.append(StoryText(story, matrix, words, openings, names))
+            texts.append(
+                StoryText(story, matrix, words, openings, names, per_article, leads, lead_names)
+            )
         return texts
 
     def matches(
@@ -181,11 +209,20 @@ class FollowService:
         for text in texts:
             if text.vectors.size == 0:
                 continue
-            near = (text.vectors @ centres.T).max(axis=0)
-            for follow, how, centre in zip(
-                follows, match_topics(topics, terms, text.vectors, text.words), near, strict=True
-            ):
-                evidence = Evidence(text.story.id, text.names, how.dense, float(centre))
+            articles = text.articles if text.articles is not None else text.vectors
+            focus = (articles @ topics.T).max(axis=0)
+            focus_centre = (articles @ centres.T).max(axis=0)
+            hows = match_topics(topics, terms, text.vectors, text.words)
+            for n, (follow, how) in enumerate(zip(follows, hows, strict=True)):
+                evidence = Evidence(
+                    text.story.id,
+                    text.names,
+                    how.dense,
+                    float(focus[n]),
+                    float(focus_centre[n]),
+                    lead_share(terms[n], text.leads),
+                    text.lead_names,
+                )
                 if accepts(how, self.params, follow.subject, evidence, self.subject_params):
                     found.append((text, follow, how))
         return found

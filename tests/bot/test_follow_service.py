@@ -203,7 +203,7 @@ class LearnedSubjects:
 
     # every story is close enough: these tests are about the names (the hashing encoder's
     # cosines are not a real model's)
-    params = SubjectParams(min_dense=0.0, min_centre=1.1)
+    params = SubjectParams(min_dense=0.0, min_focus=-1.0, lead_words=2.0, min_centre=-1.0)
 
     def learn(self, topic: str, vector) -> Subject:
         seeds = [
