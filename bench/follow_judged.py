@@ -33,9 +33,9 @@ from bench.follow_precision import wilson
 from bot.follows.matching import Match, MatchParams, accepts, topic_terms
 from bot.runtime import Runtime
 from bot.settings import Settings
-from retrieval.lexical import tokenize
-from retrieval.subject import Subject, SubjectParams
-from retrieval.subject_index import ArticleText, SubjectFinder, evidence_of, subject_from
+from retrieval.stories.subject import Subject, SubjectParams
+from retrieval.stories.subject_index import ArticleText, SubjectFinder, evidence_of, subject_from
+from retrieval.tokens import tokenize
 
 JUDGED = Path(__file__).resolve().parent / "follow_judged.json"
 POOL_DEPTH = 8

@@ -17,6 +17,8 @@ from ingest.netguard import AllowList
 
 
 class Settings(BaseSettings):
+    """Every NEWSBOT_ setting (environment or .env), typed and checked; see .env.example."""
+
     model_config = SettingsConfigDict(
         env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )

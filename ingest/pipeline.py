@@ -20,11 +20,11 @@ from ingest.chunking import ChunkingParams, chunk_text
 from ingest.sources import SourceResult, SourceSpec
 from ingest.validators import Validator, ValidatorStore
 from retrieval.embedding import Encoder
+from retrieval.index.store import IndexStore
 from retrieval.sentence_vectors import pack
 from retrieval.sentences import split_sentences
-from retrieval.store import IndexStore
-from retrieval.stories import StoryParams, article_vector
-from retrieval.story_index import NewArticle, group_into_stories, needs_backfill
+from retrieval.stories.grouping import NewArticle, group_into_stories, needs_backfill
+from retrieval.stories.story import StoryParams, article_vector
 from retrieval.types import ArticleRecord, Passage
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,8 @@ ENCODE_GROUP = 1024  # texts per encode call, cut from one global order (see enc
 
 @dataclass
 class IngestReport:
+    """What one ingest did: articles added, updated, unchanged, removed, failures and notes."""
+
     added: int = 0
     updated: int = 0
     unchanged: int = 0

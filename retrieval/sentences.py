@@ -66,6 +66,8 @@ _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 
 @dataclass(frozen=True)
 class Span:
+    """A sentence's offsets in its text."""
+
     start: int
     end: int
 

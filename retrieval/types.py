@@ -231,7 +231,7 @@ class ArticleRecord:
     added: int = 0
     removed: int = 0
     feed_date: str | None = None  # what its feed entry said (feeds only), to skip refetching
-    # The story it belongs to (retrieval/stories.py): the id of the story's first article,
+    # The story it belongs to (retrieval/stories/story.py): the id of the story's first article,
     # so a story keeps its id as it grows. "" for records written before stories existed,
     # until the next ingest backfills them.
     story_id: str = ""

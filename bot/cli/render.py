@@ -6,8 +6,8 @@ from datetime import datetime
 
 from bot.freshness import freshness_line
 from ingest.pipeline import IngestReport
-from retrieval.disputes import join_names
-from retrieval.status import IndexStatus
+from retrieval.answer.disputes import join_names
+from retrieval.index.status import IndexStatus
 from retrieval.types import Answer, published_day
 
 
@@ -76,7 +76,7 @@ def render_hits(result: dict) -> str:
     return "\n".join(blocks)
 
 
-def render_answer(answer: Answer, now: datetime | None = None) -> str:
+def render_answer_text(answer: Answer, now: datetime | None = None) -> str:
     """The answer, its sources (each naming every outlet that carried it, each copy's link
     below) and, with `now`, how fresh the news is."""
     lines = [answer.text]

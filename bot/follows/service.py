@@ -29,11 +29,11 @@ from bot.follows.matching import (
 )
 from bot.follows.store import Follow, FollowStore, PlannedPush, topic_key
 from retrieval.embedding import Encoder
+from retrieval.index.store import IndexStore
 from retrieval.sentences import split_sentences
-from retrieval.store import IndexStore
-from retrieval.stories import Story
-from retrieval.story_index import stories_changed
-from retrieval.subject import (
+from retrieval.stories.grouping import stories_changed
+from retrieval.stories.story import Story
+from retrieval.stories.subject import (
     Evidence,
     Subject,
     SubjectParams,
@@ -43,7 +43,7 @@ from retrieval.subject import (
     lead_words_of,
     story_names,
 )
-from retrieval.subject_index import SubjectFinder
+from retrieval.stories.subject_index import SubjectFinder
 from retrieval.types import ArticleRecord
 
 logger = logging.getLogger(__name__)
@@ -78,6 +78,8 @@ class StoryText:
 
 @dataclass(frozen=True)
 class PlanReport:
+    """What one `plan()` did: the generations it covered, the stories and pushes it found."""
+
     since: int
     upto: int
     stories: int
@@ -87,6 +89,8 @@ class PlanReport:
 
 @dataclass
 class Matched:
+    """A story that matched a follow, how well, and its articles new since the last push."""
+
     story: StoryText
     follow: Follow
     how: Match
@@ -135,6 +139,8 @@ def push_message(
 
 
 class FollowService:
+    """Plans the pushes after each commit and answers "what's new" for a chat's follows."""
+
     def __init__(
         self,
         store: IndexStore,

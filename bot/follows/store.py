@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.follows.schema import MIGRATIONS
-from retrieval.subject import Subject
+from retrieval.stories.subject import Subject
 
 CLAIM_SECONDS = 60.0
 
@@ -51,6 +51,8 @@ def topic_key(topic: str) -> str:
 
 @dataclass(frozen=True)
 class Follow:
+    """A topic one chat follows, with its embedding."""
+
     chat_id: int
     topic: str
     vector: np.ndarray
@@ -81,6 +83,8 @@ class PlannedPush:
 
 @dataclass(frozen=True)
 class PendingPush:
+    """A push planned for one chat and story, waiting to be sent (claimed once)."""
+
     id: int
     chat_id: int
     story_id: str

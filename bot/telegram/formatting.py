@@ -17,12 +17,12 @@ from telegram.constants import MessageLimit
 
 from bot.freshness import freshness_line
 from ingest.pipeline import IngestReport
-from retrieval.disputes import join_names
+from retrieval.answer.disputes import join_names
 from retrieval.types import Answer, Citation, published_day
 
 MAX_LEN = MessageLimit.MAX_TEXT_LENGTH
 # Characters per quote, tried in turn until a view fits. A citation quotes up to six sentences
-# (retrieval/extractive.py); past `FOLDED_QUOTE` characters it shows folded (Telegram's
+# (retrieval/answer/extractive.py); past `FOLDED_QUOTE` characters it shows folded (Telegram's
 # expandable blockquote: three lines and a tap to read the rest), so the view stays compact.
 QUOTE_BUDGETS = (1000, 600, 400, 200, 100, 0)
 FOLDED_QUOTE = 200
@@ -164,10 +164,6 @@ def inline_message(answer: Answer, *, limit: int = MAX_LEN, now: datetime | None
     return sources_message(answer, answer_in_last=True, limit=limit, now=now)
 
 
-def decline_html(text: str) -> str:
-    return escape(text)
-
-
 # -- splitting -------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"(<[^<>]+>)|(&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);)|([^<&]+|[<&])")
@@ -177,6 +173,8 @@ _WORD_PIECE = 200  # longer runs without spaces are cut into pieces of this size
 
 @dataclass(frozen=True)
 class _Unit:
+    """One indivisible piece of HTML when a message is split: a tag, an entity or text."""
+
     text: str
     kind: str  # "open", "close", "entity", "word", "space", "newline"
 

@@ -18,8 +18,8 @@ from bot.settings import ServeSettings
 from bot.telegram.context import BotState
 from ingest.pipeline import IngestReport
 from ingest.sources import parse_sources_file, spec_from_argument
-from retrieval.status import IndexStatus
-from retrieval.timeline import Timeline
+from retrieval.index.status import IndexStatus
+from retrieval.stories.timeline import Timeline
 from retrieval.types import Answer
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ Progress = Callable[[str, int, int], None]
 
 
 class NewsService:
+    """The blocking side the handlers call (answers, status, ingests), built once at start-up."""
+
     def __init__(self, settings: ServeSettings, runtime: Runtime):
         self.settings = settings
         self.runtime = runtime

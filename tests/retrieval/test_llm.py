@@ -8,16 +8,16 @@ import time
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from retrieval.llm import (
+from retrieval.answer.llm import (
     CANNOT_ANSWER_PHRASE,
     LLMComposer,
     LLMConfigError,
+    answer_sentences,
     best_quote,
     build_chat_model,
     build_messages,
     enforce_citations,
     passage_sentences,
-    split_sentences,
 )
 from retrieval.types import Passage, SearchHit
 from tests.retrieval.openai_server import OpenAIServer, Reply
@@ -115,12 +115,12 @@ def test_messages_carry_the_turns_they_are_given_without_their_old_markers():
     assert "And when is it?" in messages[-1].text
 
 
-# --- split_sentences / enforce_citations -------------------------------------------------
+# --- answer_sentences / enforce_citations ------------------------------------------------
 
 
 def test_markers_after_the_full_stop_stay_with_their_sentence():
     text = "Mr. Kabulov spoke to TASS. [2] The U.S. is invited [1]. It is on March 18 [1]."
-    assert split_sentences(text) == [
+    assert answer_sentences(text) == [
         "Mr. Kabulov spoke to TASS. [2]",
         "The U.S. is invited [1].",
         "It is on March 18 [1].",
@@ -411,9 +411,9 @@ DELTA = "Officials met in Amaro. The talks in Doha were postponed until April, D
 def test_the_evidence_measure_runs_through_the_llm_path(server):
     """`run_eval` over an answerer whose LLM (scripted, over HTTP) paraphrases: the gold facts
     reach the reader through the citations' quotes, which the extractive ranking chose."""
-    from retrieval.answering import NewsAnswerer
-    from retrieval.evaluation import EvalQuery, Evidence, run_eval
-    from retrieval.hybrid import Retriever
+    from retrieval.answer.answerer import NewsAnswerer
+    from retrieval.eval.scoring import EvalQuery, Evidence, run_eval
+    from retrieval.search.retriever import Retriever
     from tests.retrieval.fakes import HashingEmbedder, MemoryStore, passage
 
     embedder = HashingEmbedder()

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 
 from bot.follows.matching import Match, MatchParams, accepts
-from retrieval.subject import (
+from retrieval.stories.subject import (
     UNSEEN,
     Evidence,
     Seed,
