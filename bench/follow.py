@@ -43,7 +43,7 @@ from devkit.botapi_server import TOKEN, FakeBotApi
 from ingest.sources import spec_from_argument
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag"
-CHATS_PRIVATE, CHATS_GROUP, PER_CHAT, ARTICLES, ARCHIVE = 150, 50, 5, 50, 100
+CHATS_PRIVATE, CHATS_GROUP, PER_CHAT, ARTICLES, ARCHIVE = 150, 50, 5, 50, 50
 
 
 def chat_ids() -> list[int]:

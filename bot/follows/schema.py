@@ -3,6 +3,12 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
+
+from retrieval.stories.subject import Subject
+
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE follows (
@@ -56,3 +62,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE follows ADD COLUMN centre BLOB;
     """,
 )
+
+
+def decode_subject(data: str | None, centre: bytes | None) -> Subject:
+    """A follow's subject from its `subject` (JSON) and `centre` (float32 bytes) columns."""
+    vector = np.frombuffer(centre, dtype=np.float32) if centre else None
+    return Subject.from_json(json.loads(data), vector) if data else Subject()

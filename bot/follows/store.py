@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.follows.schema import MIGRATIONS
+from bot.follows.schema import MIGRATIONS, decode_subject
 from retrieval.stories.subject import Subject
 
 CLAIM_SECONDS = 60.0
@@ -62,11 +62,6 @@ class Follow:
     @property
     def key(self) -> str:
         return topic_key(self.topic)
-
-
-def _subject(data: str | None, centre: bytes | None) -> Subject:
-    vector = np.frombuffer(centre, dtype=np.float32) if centre else None
-    return Subject.from_json(json.loads(data), vector) if data else Subject()
 
 
 @dataclass(frozen=True)
@@ -212,7 +207,9 @@ class FollowStore:
             params,
         )
         return [
-            Follow(chat, topic, np.frombuffer(blob, dtype=np.float32), created, _subject(s, c))
+            Follow(
+                chat, topic, np.frombuffer(blob, dtype=np.float32), created, decode_subject(s, c)
+            )
             for chat, topic, blob, created, s, c in rows
         ]
 
