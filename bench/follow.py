@@ -90,9 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--dataset", type=Path, default=SHARED, help="MultiHop-RAG's folder")
     args = parser.parse_args(argv)
-    queries = json.loads((SHARED / "MultiHopRAG.json").read_text())
-    corpus = json.loads((SHARED / "corpus.json").read_text())
+    queries = json.loads((args.dataset / "MultiHopRAG.json").read_text())
+    corpus = json.loads((args.dataset / "corpus.json").read_text())
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         settings = Settings(data_dir=root / "data", llm_model=None)

@@ -1,5 +1,10 @@
 """Does a story belong to a followed topic? (pure: vectors and text in, a decision out)
 
+Since issue 22 a follow follows its topic's *subject* (retrieval/stories/subject.py, `accepts`
+below): the rule here, the topic's words, decides only for a follow whose subject is unknown
+(nothing in the index matched the topic when it was made). Measured on blind-judged pairs in
+docs/benchmarks.md ("Following a subject"). The words rule, as it was:
+
 The same two signals as search, over the story's passages:
 
 - *dense*: the best cosine of the topic's embedding with any passage of the story (the
