@@ -3,14 +3,18 @@
 A reader follows "Serra Valley peace talks"; the articles that follow the process say "the
 talks", "the accord", "the swap" and name the place, the parties, the mediators and the
 venue, rarely "peace". A subject is learned from the articles that match the topic strongly
-(its *seeds*): the names that define them, the stories they belong to, and the centre of their
-vectors. Then a story belongs to the subject when
+(its *seeds*): the names that define them and the centre of their vectors; the stories pushed
+for the follow join it. Then a story belongs to the subject (`belongs`) when
 
-- it *continues* a story of the subject (one already matched), or
-- it is close in meaning (to the topic, or to the subject's centre) AND the subject's
-  defining names are *salient* in it: in a title or an article's opening, or said at least
-  twice. A name that appears once in a list (a roundup, a ranking) is not salient.
+- it *continues* a story pushed for the follow, or
+- an article of it is about the topic *as a whole* (the mean of its passages' vectors, not one
+  passage of a roundup) and says the topic's words in its title or opening, or
+- an article of it is close to the seeds as a whole and the subject's defining names are
+  *salient* in it: in a title or an opening, or said at least twice. A name said once in a
+  list (a roundup, a ranking) is not salient; or, a little less close, its title and opening
+  name several of the subject's names.
 
+Thresholds are tuned on the dev split of bench/follow_judged.py (docs/benchmarks.md).
 Names are runs of capitalised words ("Northern Alliance", "Port Alva", "Lake Council") and
 single capitalised words seen mid-sentence ("Teresina"). A name's weight is how specific it
 is (the inverse document frequency of its rarest word, against the whole index) times how
