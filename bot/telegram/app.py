@@ -42,6 +42,7 @@ FOLLOW_COMMANDS = [
     BotCommand("follow", "Follow a topic: new stories are posted here"),
     BotCommand("following", "The topics this chat follows"),
     BotCommand("unfollow", "Stop following a topic: /unfollow N"),
+    BotCommand("unwatch", "Stop watching a name a topic learned: /unwatch NAME"),
     BotCommand("whatsnew", "What's new since you last asked"),
 ]
 PRIVATE_COMMANDS = [
