@@ -10,7 +10,9 @@
   time to drain everything.
 
 Topics are MultiHop-RAG questions (5 per chat; 150 private chats, 50 groups), the articles
-the first 50 of its corpus, ingested into a fresh index over the seed article.
+the first 50 of its corpus, ingested into a fresh index over the seed article and an archive
+of ARCHIVE more corpus articles. Each follow learns its subject from that archive as /follow
+does (`FollowService.learn`, timed per follow), so the plan matches by subject too.
 
     python -m bench.follow [--repeat 3] [--json]
 """
@@ -41,7 +43,7 @@ from devkit.botapi_server import TOKEN, FakeBotApi
 from ingest.sources import spec_from_argument
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag"
-CHATS_PRIVATE, CHATS_GROUP, PER_CHAT, ARTICLES = 150, 50, 5, 50
+CHATS_PRIVATE, CHATS_GROUP, PER_CHAT, ARTICLES, ARCHIVE = 150, 50, 5, 50, 50
 
 
 def chat_ids() -> list[int]:
@@ -88,14 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--dataset", type=Path, default=SHARED, help="MultiHop-RAG's folder")
     args = parser.parse_args(argv)
-    queries = json.loads((SHARED / "MultiHopRAG.json").read_text())
-    corpus = json.loads((SHARED / "corpus.json").read_text())
+    queries = json.loads((args.dataset / "MultiHopRAG.json").read_text())
+    corpus = json.loads((args.dataset / "corpus.json").read_text())
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         settings = Settings(data_dir=root / "data", llm_model=None)
         runtime = Runtime(settings)
-        runtime.ingest([spec_from_argument(str(SEED))])
+        (root / "archive.json").write_text(json.dumps(corpus[ARTICLES : ARTICLES + ARCHIVE]))
+        runtime.ingest(
+            [spec_from_argument(str(SEED)), spec_from_argument(str(root / "archive.json"))]
+        )
         service = runtime.follows
         store = runtime.follow_store
         chats = chat_ids()
@@ -103,9 +109,13 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         vectors = runtime.model.encode(topics)
         encode_seconds = time.perf_counter() - started
+        learning = []
         for n, (topic, vector) in enumerate(zip(topics, vectors, strict=True)):
             chat = chats[n // PER_CHAT]
             store.add_follow(chat, "private" if chat > 0 else "supergroup", topic, vector, limit=10)
+            started = time.perf_counter()
+            store.set_subject(chat, topic, service.learn(topic, vector))
+            learning.append(time.perf_counter() - started)
         base = service.start()
         (root / "new.json").write_text(json.dumps(corpus[:ARTICLES]))
         started = time.perf_counter()
@@ -135,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             "pushes_planned": plan.pushes,
             "pushes_sent": sent,
             "topic_encoding_seconds": round(encode_seconds, 2),
+            "subject_learning_seconds_median": round(statistics.median(learning), 3),
+            "follows_with_names": sum(1 for f in store.follows() if f.subject.names),
             "ingest_seconds": round(ingest_seconds, 2),
             "match_seconds_median": round(match_seconds, 3),
             "match_seconds_runs": [round(p, 3) for p in plans],

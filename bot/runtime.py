@@ -37,6 +37,7 @@ from retrieval.index.status import IndexStatus, index_status
 from retrieval.index.store import IndexStore
 from retrieval.index.text_index import TextIndex
 from retrieval.search.retriever import Retriever
+from retrieval.stories.subject_index import SubjectFinder
 from retrieval.stories.timeline import TimelineBuilder
 
 USER_AGENT = "newsbot/0.1 (+news QA bot)"
@@ -152,7 +153,9 @@ class Runtime:
     @cached_property
     def timelines(self) -> TimelineBuilder:
         """Timelines of a topic: the retriever's articles and the stories they belong to."""
-        return TimelineBuilder(self.retriever)
+        return TimelineBuilder(
+            self.retriever, subjects=SubjectFinder(self.retriever, articles=self.store)
+        )
 
     @cached_property
     def answerer(self) -> NewsAnswerer:
@@ -172,7 +175,12 @@ class Runtime:
 
     @cached_property
     def follows(self) -> FollowService:
-        return FollowService(self.store, self.model, self.follow_store)
+        return FollowService(
+            self.store,
+            self.model,
+            self.follow_store,
+            subjects=SubjectFinder(self.retriever, articles=self.store),
+        )
 
     def index_updated(self) -> str | None:
         """When the last ingest into the index finished (ISO 8601), None before any."""

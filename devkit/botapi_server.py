@@ -15,7 +15,8 @@ posts, button presses, inline queries). In webhook mode the same helpers POST th
 the bot's webhook with the secret header instead. Every call is recorded; `wait_for` blocks
 until a condition over the recorded calls holds. `fail(method, ...)` injects error replies:
 429 with retry_after, 400, 5xx, or a dropped connection; `outage(seconds, ...)` fails every
-call for a while (Telegram down: 5xx, or connections dropped); `block(chat)` makes every
+call for a while (Telegram down: 5xx, an HTML 502 page from a proxy, connections dropped, or
+held open without an answer until the outage ends); `block(chat)` makes every
 message to a chat fail with 403, as when a user blocks the bot.
 """
 
@@ -80,6 +81,8 @@ class Failure:
     description: str
     retry_after: int | None = None
     drop: bool = False
+    html: bool = False  # answered with a proxy's HTML error page instead of JSON
+    hang_until: float | None = None  # held open until then (monotonic), then dropped
 
 
 @dataclass
@@ -333,13 +336,23 @@ class FakeBotApi:
         description: str = "Bad Gateway",
         *,
         drop: bool = False,
+        html: bool = False,
+        hang: bool = False,
     ) -> tuple[float, float]:
         """Every call fails like this for `seconds`, from now or from the end of the outage
         already planned; returns its (start, end) in `time.monotonic()` time. Updates sent
-        meanwhile wait, as Telegram keeps them."""
+        meanwhile wait, as Telegram keeps them. `html`: the answer is a proxy's HTML page;
+        `hang`: no answer at all until the outage ends, then the connection is dropped."""
         with self._cond:
             start = max([time.monotonic(), *(end for _, end, _ in self.outages)])
-            failure = Failure(0 if drop else status, description, None, drop)
+            failure = Failure(
+                0 if drop or hang else status,
+                description,
+                None,
+                drop or hang,
+                html=html,
+                hang_until=start + seconds if hang else None,
+            )
             self.outages.append((start, start + seconds, failure))
         return start, start + seconds
 
@@ -404,8 +417,17 @@ class FakeBotApi:
                 failure = queue.popleft()
             if failure is not None:
                 call.status = failure.status
+                while failure.hang_until is not None and not self._stopping:
+                    left = failure.hang_until - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
                 if failure.drop:
                     return None
+                if failure.html:
+                    return failure.status, {
+                        "html": _proxy_page(failure.status, failure.description)
+                    }
                 reply = _error(failure.status, failure.description)
                 if failure.retry_after is not None:
                     reply["parameters"] = {"retry_after": failure.retry_after}
@@ -622,6 +644,15 @@ def _error(status: int, description: str) -> dict:
     return {"ok": False, "error_code": status, "description": description}
 
 
+def _proxy_page(status: int, description: str) -> str:
+    title = f"{status} {description}"
+    return (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
+
+
 def _int(value: str) -> int | str:
     try:
         return int(value)
@@ -715,9 +746,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(*outcome)
 
     def _send(self, status: int, payload: dict) -> None:
-        data = json.dumps(payload).encode()
+        html = payload.get("html")
+        data = html.encode() if html is not None else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "text/html" if html is not None else "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         try:

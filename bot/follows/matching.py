@@ -1,5 +1,10 @@
 """Does a story belong to a followed topic? (pure: vectors and text in, a decision out)
 
+Since issue 22 a follow follows its topic's *subject* (retrieval/stories/subject.py, `accepts`
+below): the rule here, the topic's words, decides only for a follow whose subject is unknown
+(nothing in the index matched the topic when it was made). Measured on blind-judged pairs in
+docs/benchmarks.md ("Following a subject"). The words rule, as it was:
+
 The same two signals as search, over the story's passages:
 
 - *dense*: the best cosine of the topic's embedding with any passage of the story (the
@@ -26,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from retrieval.stories.subject import Evidence, Subject, SubjectParams, belongs
 from retrieval.tokens import tokenize
 
 LEXICAL_WEIGHT = 0.5
@@ -104,3 +110,19 @@ def match_topics(
         return [Match(0.0, lexical_coverage(t, words)) for t in terms]
     dense = (matrix @ np.asarray(topic_vectors, dtype=np.float32).T).max(axis=0)
     return [Match(float(d), lexical_coverage(t, words)) for d, t in zip(dense, terms, strict=True)]
+
+
+def accepts(
+    how: Match,
+    params: MatchParams,
+    subject: Subject,
+    evidence: Evidence,
+    subject_params: SubjectParams | None = None,
+) -> bool:
+    """Is a story pushed for a follow: it belongs to the follow's subject
+    (`retrieval.subject.belongs`). A follow whose subject is unknown (nothing in the index
+    matched it when it was made) also has the words rule (`Match.accepted`)."""
+    if belongs(subject, evidence, subject_params):
+        return True
+    unknown = not subject.names and subject.centre is None
+    return unknown and how.accepted(params)

@@ -19,13 +19,31 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.follows.matching import Match, MatchParams, match_topics, story_words, topic_terms
+from bot.follows.matching import (
+    Match,
+    MatchParams,
+    accepts,
+    match_topics,
+    story_words,
+    topic_terms,
+)
 from bot.follows.store import Follow, FollowStore, PlannedPush, topic_key
 from retrieval.embedding import Encoder, encode_queries
 from retrieval.index.store import IndexStore
 from retrieval.sentences import split_sentences
 from retrieval.stories.grouping import stories_changed
 from retrieval.stories.story import Story
+from retrieval.stories.subject import (
+    Evidence,
+    Subject,
+    SubjectParams,
+    article_vectors,
+    lead_names_of,
+    lead_share,
+    lead_words_of,
+    story_names,
+)
+from retrieval.stories.subject_index import SubjectFinder
 from retrieval.types import ArticleRecord
 
 logger = logging.getLogger(__name__)
@@ -45,13 +63,17 @@ def with_news(stories: Sequence[Story], since: int, upto: int) -> list[Story]:
 
 @dataclass(frozen=True)
 class StoryText:
-    """What matching and the message need of a story: its passages' vectors and words, and
-    the opening sentence of each article."""
+    """What matching and the message need of a story: its passages' vectors, words and
+    salient names, and the opening sentence of each article."""
 
     story: Story
     vectors: np.ndarray
     words: frozenset[str]
     openings: dict[str, str]  # article key -> first sentence
+    names: frozenset[str] = frozenset()
+    articles: np.ndarray | None = None  # one unit vector per article (its passages' mean)
+    leads: frozenset[str] = frozenset()  # the words of its titles and openings
+    lead_names: frozenset[str] = frozenset()  # the names of its titles and openings
 
 
 @dataclass(frozen=True)
@@ -73,6 +95,12 @@ class Matched:
     follow: Follow
     how: Match
     new_articles: tuple[ArticleRecord, ...] = field(default=())
+
+
+def passage_vectors(article: ArticleRecord, rows: dict) -> np.ndarray:
+    """The stored vectors of an article's passages, one row each."""
+    found = [rows[p].vector for p in article.passage_ids() if p in rows]
+    return np.asarray([v for v in found if v is not None], dtype=np.float32)
 
 
 def first_sentence(text: str, limit: int = SENTENCE_CHARS) -> str:
@@ -121,12 +149,15 @@ class FollowService:
         *,
         params: MatchParams | None = None,
         changed: StoriesChanged = stories_changed,
+        subjects: SubjectFinder | None = None,
     ):
         self.store = store
         self.model = model
         self.follows = follows
         self.params = params or MatchParams()
         self.changed = changed
+        self.subjects = subjects  # None: follows match by their words only
+        self.subject_params = subjects.params if subjects else SubjectParams()
 
     def encode_topic(self, topic: str) -> np.ndarray:
         return encode_queries(self.model, [topic])[0]
@@ -149,28 +180,71 @@ class FollowService:
                 if first is not None:
                     openings[article.key] = first_sentence(first.text)
             words = story_words([a.title for a in story.articles] + [r.text for r in rows.values()])
+            bodies = {
+                a.key: "\n\n".join(rows[p].text for p in a.passage_ids() if p in rows)
+                for a in story.articles
+            }
+            names = story_names((a.title, bodies[a.key]) for a in story.articles)
+            leads = frozenset().union(
+                *(lead_words_of(a.title, bodies[a.key]) for a in story.articles)
+            )
+            lead_names = frozenset().union(
+                *(lead_names_of(a.title, bodies[a.key]) for a in story.articles)
+            )
+            per_article = article_vectors([passage_vectors(a, rows) for a in story.articles])
             matrix = np.vstack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
-            texts.append(StoryText(story, matrix, words, openings))
+            texts.append(
+                StoryText(story, matrix, words, openings, names, per_article, leads, lead_names)
+            )
         return texts
 
     def matches(
         self, texts: Sequence[StoryText], follows: Sequence[Follow]
     ) -> list[tuple[StoryText, Follow, Match]]:
-        """Every (story, follow) pair the matcher accepts."""
+        """Every (story, follow) pair the matcher accepts (`matching.accepts`: the story
+        belongs to the follow's subject, or passes the words rule)."""
         if not follows:
             return []
         terms = [topic_terms(f.topic) for f in follows]
         topics = np.vstack([f.vector for f in follows])
+        width = topics.shape[1]
+        centres = np.vstack(
+            [f.subject.centre if f.subject.centre is not None else np.zeros(width) for f in follows]
+        ).astype(np.float32)
         found = []
         for text in texts:
             if text.vectors.size == 0:
                 continue
-            for follow, how in zip(
-                follows, match_topics(topics, terms, text.vectors, text.words), strict=True
-            ):
-                if how.accepted(self.params):
+            articles = text.articles if text.articles is not None else text.vectors
+            focus = (articles @ topics.T).max(axis=0)
+            focus_centre = (articles @ centres.T).max(axis=0)
+            hows = match_topics(topics, terms, text.vectors, text.words)
+            for n, (follow, how) in enumerate(zip(follows, hows, strict=True)):
+                evidence = Evidence(
+                    text.story.id,
+                    text.names,
+                    how.dense,
+                    float(focus[n]),
+                    float(focus_centre[n]),
+                    lead_share(terms[n], text.leads),
+                    text.lead_names,
+                )
+                if accepts(how, self.params, follow.subject, evidence, self.subject_params):
                     found.append((text, follow, how))
         return found
+
+    def learn(self, topic: str, vector: np.ndarray) -> Subject:
+        """What `topic` is about in the index now (nothing without a subject finder)."""
+        return self.subjects.learn(topic, vector) if self.subjects else Subject()
+
+    def grow(self, pushed: Sequence[tuple[Follow, str]]) -> None:
+        """A follow's subject continues the stories pushed to it."""
+        stories: dict[tuple[int, str], tuple[Follow, set[str]]] = {}
+        for follow, story_id in pushed:
+            if story_id not in follow.subject.stories:
+                stories.setdefault((follow.chat_id, follow.key), (follow, set()))[1].add(story_id)
+        for follow, ids in stories.values():
+            self.follows.set_subject(follow.chat_id, follow.topic, follow.subject.with_stories(ids))
 
     # -- pushes ----------------------------------------------------------------------------
 
@@ -189,6 +263,7 @@ class FollowService:
             if pair not in best or how.score > best[pair][2].score:
                 best[pair] = (text, follow, how)
         pushes = []
+        matched = [(follow, story_id) for (_, story_id), (_, follow, _) in best.items()]
         for (chat_id, story_id), (text, follow, _) in best.items():
             seen = self.follows.pushed_articles(chat_id, story_id)
             keys = tuple(a.key for a in text.story.articles)
@@ -199,6 +274,7 @@ class FollowService:
             pushes.append(PlannedPush(chat_id, story_id, follow.key, keys, message))
         recorded = self.follows.record_plan(since, committed, pushes)
         if recorded:
+            self.grow(matched)
             logger.info(
                 "follows: generations %d..%d: %d stories changed, %d pushes planned",
                 since + 1,
@@ -219,7 +295,8 @@ class FollowService:
         committed = self.store.require()
         since = self.follows.seen_generation(chat_id) or max(0, committed - FIRST_ASK_GENERATIONS)
         if topic:
-            follows = [Follow(chat_id, topic, self.encode_topic(topic), 0.0)]
+            vector = self.encode_topic(topic)
+            follows = [Follow(chat_id, topic, vector, 0.0, self.learn(topic, vector))]
         else:
             follows = self.follows.follows(chat_id)
         stories = (
@@ -245,10 +322,22 @@ class FollowService:
     def follow(self, chat_id: int, kind: str, topic: str, *, limit: int) -> bool:
         """Follow `topic` (FollowLimitError past `limit`); a new follower's "what's new"
         starts now, not at the beginning of the archive."""
-        added = self.follows.add_follow(chat_id, kind, topic, self.encode_topic(topic), limit=limit)
+        vector = self.encode_topic(topic)
+        added = self.follows.add_follow(chat_id, kind, topic, vector, limit=limit)
+        if added:
+            self.follows.set_subject(chat_id, topic, self.learn(topic, vector))
         if added and self.follows.seen_generation(chat_id) == 0:
             self.follows.mark_seen(chat_id, kind, self.store.committed())
         return added
+
+    def unwatch(self, chat_id: int, name: str) -> list[str]:
+        """The chat's follows stop watching `name`; the topics that watched it."""
+        changed = []
+        for follow in self.follows.follows(chat_id):
+            without = follow.subject.drop(name)
+            if without is not None and self.follows.set_subject(chat_id, follow.topic, without):
+                changed.append(follow.topic)
+        return changed
 
     def key_of(self, topic: str) -> str:
         return topic_key(topic)

@@ -2,25 +2,22 @@
 restarts and `kill -9`.
 
 - `follows`: the topics each chat follows, with the topic's embedding (computed once, at
-  /follow).
+  /follow) and its subject (learned at /follow, grown as stories are pushed).
 - `pending`: pushes planned but not yet delivered: (chat, story, the generation that brought
   it) and the message to send. Planning and delivery are separate steps, so a process killed
   between them loses nothing: the next one sends what is pending.
-- `pushed`: per chat, the stories already pushed and which of their articles it saw, so a
-  story is never pushed twice and an updated one says only what is new.
-- `chats`: per chat, the generation it last saw (pushed or /whatsnew), for "what's new".
-- `meta`: `generation`, the last committed index generation planned for.
-- `shown`: the answers behind "Sources" buttons (JSON) for `SHOWN_DAYS`, so a button still
-  works after a restart, and on another replica that shares this file.
+- `pushed`: per chat, the stories pushed and which of their articles it saw (never twice).
+- `chats`: per chat, the generation it last saw (pushed or /whatsnew), for "what's new";
+  `meta`: `generation`, the last committed index generation planned for.
+- `shown`: the answers behind "Sources" buttons (JSON) for `SHOWN_DAYS`, each bound to the
+  chat and message of its button: it works there after a restart and on any replica.
 
 Several processes may share one file (bot replicas on one host): planning a generation range
 is claimed with compare-and-set on `generation` inside a write transaction, and each pending
 push is claimed by one sender for `CLAIM_SECONDS`, so exactly one process sends each push. A
 sender killed after Telegram accepted a message but before it recorded it sends that message
 again once its claim lapses: a push may repeat in that window, it is never lost.
-
-The schema is versioned with SQLite's `user_version`; `MIGRATIONS[i]` brings version i to
-i + 1.
+Schema versions: SQLite's `user_version` and `MIGRATIONS` in bot/follows/schema.py.
 """
 
 from __future__ import annotations
@@ -31,61 +28,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from bot.follows.schema import MIGRATIONS, decode_subject
+from retrieval.stories.subject import Subject
+
 CLAIM_SECONDS = 60.0
 
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE follows (
-        chat_id INTEGER NOT NULL,
-        topic TEXT NOT NULL,
-        topic_key TEXT NOT NULL,
-        vector BLOB NOT NULL,
-        created_at REAL NOT NULL,
-        PRIMARY KEY (chat_id, topic_key)
-    );
-    CREATE TABLE chats (
-        chat_id INTEGER PRIMARY KEY,
-        kind TEXT NOT NULL,
-        seen_generation INTEGER NOT NULL DEFAULT 0,
-        last_push_at REAL
-    );
-    CREATE TABLE pushed (
-        chat_id INTEGER NOT NULL,
-        story_id TEXT NOT NULL,
-        articles TEXT NOT NULL,
-        pushed_at REAL NOT NULL,
-        PRIMARY KEY (chat_id, story_id)
-    );
-    CREATE TABLE pending (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        chat_id INTEGER NOT NULL,
-        story_id TEXT NOT NULL,
-        topic_key TEXT NOT NULL,
-        generation INTEGER NOT NULL,
-        articles TEXT NOT NULL,
-        message TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        not_before REAL NOT NULL DEFAULT 0,
-        claimed_by TEXT,
-        UNIQUE (chat_id, story_id, generation)
-    );
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    """,
-    """
-    CREATE TABLE shown (
-        key TEXT PRIMARY KEY,
-        answer TEXT NOT NULL,
-        answer_in_last INTEGER NOT NULL,
-        shown_at REAL NOT NULL
-    );
-    CREATE INDEX shown_by_age ON shown (shown_at);
-    """,
-)
 SHOWN_DAYS = 30.0  # how long a "Sources" button keeps working
 
 
@@ -102,6 +54,7 @@ class Follow:
     topic: str
     vector: np.ndarray
     created_at: float
+    subject: Subject = field(default_factory=Subject)
 
     @property
     def key(self) -> str:
@@ -246,14 +199,31 @@ class FollowStore:
         """The chat's follows in the order they were made (every chat's when None)."""
         where, params = ("WHERE chat_id = ?", (chat_id,)) if chat_id is not None else ("", ())
         rows = self._read(
-            f"SELECT chat_id, topic, vector, created_at FROM follows {where} "
+            f"SELECT chat_id, topic, vector, created_at, subject, centre FROM follows {where} "
             "ORDER BY chat_id, created_at, rowid",
             params,
         )
         return [
-            Follow(chat, topic, np.frombuffer(blob, dtype=np.float32), created)
-            for chat, topic, blob, created in rows
+            Follow(
+                chat, topic, np.frombuffer(blob, dtype=np.float32), created, decode_subject(s, c)
+            )
+            for chat, topic, blob, created, s, c in rows
         ]
+
+    def set_subject(self, chat_id: int, topic: str, subject: Subject) -> bool:
+        """Keep what a follow is about; False when the chat no longer follows `topic`."""
+        centre = None if subject.centre is None else np.asarray(subject.centre, np.float32)
+        with self._write() as db:
+            done = db.execute(
+                "UPDATE follows SET subject = ?, centre = ? WHERE chat_id = ? AND topic_key = ?",
+                (
+                    json.dumps(subject.to_json()),
+                    None if centre is None else centre.tobytes(),
+                    chat_id,
+                    topic_key(topic),
+                ),
+            )
+        return done.rowcount > 0
 
     def remove_follow(self, chat_id: int, which: str) -> Follow | None:
         """Unfollow by topic or by its number in `follows(chat_id)` (1-based); the follow
@@ -429,21 +399,25 @@ class FollowStore:
 
     # -- the answers behind "Sources" buttons ----------------------------------------------
 
-    def keep_shown(self, key: str, answer: dict, *, answer_in_last: bool) -> None:
-        """Keep an answer for its button; answers older than `SHOWN_DAYS` go."""
+    def keep_shown(
+        self, key: str, answer: dict, *, chat_id: int, message_id: int, answer_in_last: bool
+    ) -> None:
+        """Keep an answer for the button on one message; answers older than `SHOWN_DAYS` go."""
         now = self.clock()
         with self._write() as db:
             db.execute(
-                "INSERT OR REPLACE INTO shown VALUES (?, ?, ?, ?)",
-                (key, json.dumps(answer), int(answer_in_last), now),
+                "INSERT OR REPLACE INTO shown VALUES (?, ?, ?, ?, ?, ?)",
+                (key, chat_id, message_id, json.dumps(answer), int(answer_in_last), now),
             )
             db.execute("DELETE FROM shown WHERE shown_at < ?", (now - SHOWN_DAYS * 86400,))
 
-    def shown(self, key: str) -> tuple[dict, bool] | None:
-        """The answer kept for `key` and whether its message holds the answer text too."""
+    def shown(self, key: str, *, chat_id: int, message_id: int) -> tuple[dict, bool] | None:
+        """The answer kept for `key` if its button is on this message of this chat, and
+        whether that message holds the answer text too."""
         rows = self._read(
-            "SELECT answer, answer_in_last FROM shown WHERE key = ? AND shown_at >= ?",
-            (key, self.clock() - SHOWN_DAYS * 86400),
+            "SELECT answer, answer_in_last FROM shown "
+            "WHERE key = ? AND chat_id = ? AND message_id = ? AND shown_at >= ?",
+            (key, chat_id, message_id, self.clock() - SHOWN_DAYS * 86400),
         )
         return (json.loads(rows[0][0]), bool(rows[0][1])) if rows else None
 

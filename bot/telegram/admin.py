@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 
 from bot.telegram import follow, formatting, replies
 from bot.telegram.context import BotContext
-from bot.telegram.ingest_jobs import ProgressRelay
+from bot.telegram.ingest_jobs import IngestStopped, ProgressRelay
 from bot.telegram.questions import user_message_for
 from bot.telegram.sending import NO_PREVIEW, reply, send_html
 from bot.telegram.service import NewsService
@@ -130,6 +130,7 @@ async def run_ingest_job(context: BotContext) -> None:
         edit,
         partial(formatting.ingest_progress_html, request.title),
         first_text=request.first_text,
+        stopping=service.state.stopping,
     )
     work = service.reingest if request.url is None else partial(service.add, request.url)
     try:
@@ -150,7 +151,7 @@ async def run_scheduled_ingest(context: BotContext) -> None:
         logger.info("scheduled re-ingest skipped: %s is running", jobs.current)
         return
     try:
-        relay = ProgressRelay(None, lambda *_: "")
+        relay = ProgressRelay(None, lambda *_: "", stopping=service.state.stopping)
         summary, report = await run_ingest_work(title, service.reingest, relay, service)
     finally:
         jobs.finish()
@@ -175,6 +176,10 @@ async def run_ingest_work(
     except IngestBusyError:
         metrics.ingest("busy")
         return formatting.ingest_busy_html(title), None
+    except IngestStopped:
+        metrics.ingest("failed")
+        logger.warning("%s stopped: the bot is stopping; the index stays as it was", title)
+        return formatting.ingest_failed_html(title, "the bot stopped"), None
     except SourcesFileError:
         metrics.ingest("failed")
         logger.warning("%s: bad sources file", title, exc_info=True)

@@ -25,8 +25,10 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from bot.settings import ServeSettings
 from bot.telegram import admin, follow, handlers
 from bot.telegram.context import CONTEXT_TYPES, SERVICE_KEY
+from bot.telegram.polling import QuietRequest
 from bot.telegram.retry import RetryingLimiter
 from bot.telegram.service import NewsService
+from bot.telegram.stopping import TrackedUpdates
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ FOLLOW_COMMANDS = [
     BotCommand("follow", "Follow a topic: new stories are posted here"),
     BotCommand("following", "The topics this chat follows"),
     BotCommand("unfollow", "Stop following a topic: /unfollow N"),
+    BotCommand("unwatch", "Stop watching a name a topic learned: /unwatch NAME"),
     BotCommand("whatsnew", "What's new since you last asked"),
 ]
 PRIVATE_COMMANDS = [
@@ -112,8 +115,11 @@ def build_application(
             )
         )
         .context_types(CONTEXT_TYPES)
-        .concurrent_updates(settings.concurrent_updates)
+        .concurrent_updates(TrackedUpdates(settings.concurrent_updates))
         .rate_limiter(RetryingLimiter())
+        .request(QuietRequest(connection_pool_size=256))
+        .get_updates_request(QuietRequest(connection_pool_size=1))
+        .updater(None)  # polling is `bot.telegram.polling`, the webhook `bot.telegram.webserver`
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

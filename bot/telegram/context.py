@@ -3,6 +3,7 @@ in `bot_data` (PTB's CustomContext pattern)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -37,6 +38,8 @@ class BotState:
     pacer: PushPacer = field(default_factory=PushPacer)  # pushes within Telegram's limits
     pumping: bool = False  # the push job is running
     chat_admins: dict[tuple[int, int], tuple[float, bool]] = field(default_factory=dict)
+    # set when the bot is stopping: an ingest in a worker thread gives up at its next step
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def from_settings(cls, settings: ServeSettings) -> BotState:

@@ -49,6 +49,7 @@ FOLLOW_USAGE = (
     "/follow Serra Valley ceasefire"
 )
 UNFOLLOW_USAGE = "Send /unfollow followed by the topic or its number in /following."
+UNWATCH_USAGE = "Send /unwatch followed by a name that /following says it also watches."
 GROUP_ADMINS_ONLY = "Only this group's administrators can change what it follows."
 WHATSNEW_QUESTION = r"(?i)^\s*what(?:'|’|\s+i)?s\s+new\b[^\n]{0,60}$"
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -140,9 +141,31 @@ async def following_command(update: Update, context: BotContext) -> None:
     await reply(
         message,
         follow_format.following_html(
-            [f.topic for f in follows], limit=context.settings.max_follows
+            [f.topic for f in follows],
+            limit=context.settings.max_follows,
+            watching=[f.subject.watching() for f in follows],
         ),
     )
+
+
+async def unwatch_command(update: Update, context: BotContext) -> None:
+    """/unwatch NAME: the chat's follows stop watching a name their subject learned."""
+    message = update.effective_message
+    if message is None:
+        return
+    name = _topic(context)
+    if not name:
+        await reply(message, UNWATCH_USAGE)
+        return
+    if not await may_change(message, context):
+        await reply(message, GROUP_ADMINS_ONLY)
+        return
+    topics = await asyncio.to_thread(context.service.unwatch, message.chat.id, name)
+    if not topics:
+        await reply(message, f"No topic here watches <i>{escape(name)}</i>; see /following.")
+        return
+    listed = ", ".join(f"<i>{escape(t)}</i>" for t in topics)
+    await reply(message, f"No longer watching <i>{escape(name)}</i> for {listed}.")
 
 
 async def unfollow_command(update: Update, context: BotContext) -> None:
@@ -248,9 +271,11 @@ async def send_one(bot: Bot, store: FollowStore, answers: RecentAnswers, push: P
         await asyncio.to_thread(store.discard, push)
         return False
     html = follow_format.push_html(push.message, now=datetime.now(UTC))
-    key = await answers.put(follow_format.push_answer(push.message), answer_in_last=True)
+    key = answers.issue()
     try:
-        await send_html(bot, push.chat_id, [html], markup=sources_keyboard(key, revealed=False))
+        [sent] = await send_html(
+            bot, push.chat_id, [html], markup=sources_keyboard(key, revealed=False)
+        )
     except Forbidden:
         dropped = await asyncio.to_thread(store.drop_chat, push.chat_id)
         logger.warning(
@@ -273,4 +298,8 @@ async def send_one(bot: Bot, store: FollowStore, answers: RecentAnswers, push: P
         await asyncio.to_thread(store.postpone, push, RETRY_LATER)
         return False
     await asyncio.to_thread(store.delivered, push)
+    answer = follow_format.push_answer(push.message)
+    await answers.keep(
+        key, answer, chat_id=push.chat_id, message_id=sent.message_id, answer_in_last=True
+    )
     return True

@@ -53,15 +53,30 @@ def push_html(message: dict, *, now: datetime | None = None) -> str:
     return f"{push_header(message)}\n{rendered.messages[-1]}"
 
 
-def following_html(topics: list[str], *, limit: int) -> str:
+WATCHING_SHOWN = 6  # names listed under a topic
+
+
+def following_html(
+    topics: list[str], *, limit: int, watching: list[list[str]] | None = None
+) -> str:
+    """The chat's follows, each with the names its subject watches too ("also watching:
+    Serra Valley, Northern Alliance …")."""
     if not topics:
         return (
             "This chat follows nothing yet. Send /follow <i>topic</i>, for example "
             "/follow Serra Valley talks."
         )
+    watching = watching or [[] for _ in topics]
     lines = [f"<b>Following</b> ({len(topics)} of {limit})"]
-    lines += [f"{n}. {escape(topic)}" for n, topic in enumerate(topics, 1)]
+    for n, (topic, names) in enumerate(zip(topics, watching, strict=True), 1):
+        lines.append(f"{n}. {escape(topic)}")
+        if names:
+            shown = ", ".join(escape(name) for name in names[:WATCHING_SHOWN])
+            more = " …" if len(names) > WATCHING_SHOWN else ""
+            lines.append(f"   <i>also watching: {shown}{more}</i>")
     lines.append("\n/unfollow <i>number or topic</i> stops one.")
+    if any(watching):
+        lines.append("/unwatch <i>name</i> stops watching a name.")
     return "\n".join(lines)
 
 

@@ -31,6 +31,7 @@ def register(application: Application, admin_ids: list[int]) -> None:
     add(CommandHandler("follow", follow.follow_command, filters=chats))
     add(CommandHandler("following", follow.following_command, filters=chats))
     add(CommandHandler("unfollow", follow.unfollow_command, filters=chats))
+    add(CommandHandler("unwatch", follow.unwatch_command, filters=chats))
     add(CommandHandler("whatsnew", follow.whatsnew_command, filters=chats))
     add(
         MessageHandler(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -17,6 +18,7 @@ from typing import TypeVar
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+STOP_CHECK_SECONDS = 0.2  # how often a running ingest looks whether the bot is stopping
 Progress = Callable[[str, int, int], None]
 
 
@@ -41,8 +43,14 @@ class IngestJobs:
         self.current = None
 
 
+class IngestStopped(Exception):
+    """The bot is stopping: raised in the ingest's thread at its next step, so the ingest
+    ends without committing (the index stays as it was)."""
+
+
 class ProgressRelay:
-    """Without `edit` (a scheduled ingest) progress is simply not shown."""
+    """Without `edit` (a scheduled ingest) progress is simply not shown. With `stopping`, the
+    ingest gives up (`IngestStopped`) at its next progress report once that is set."""
 
     def __init__(
         self,
@@ -52,6 +60,7 @@ class ProgressRelay:
         first_text: str | None = None,
         min_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        stopping: threading.Event | None = None,
     ):
         self.edit = edit
         self.render = render
@@ -60,33 +69,41 @@ class ProgressRelay:
         self.last_text = first_text
         self.last_edit = clock() if first_text is not None else float("-inf")
         self.edits = 0
+        self.stopping = stopping or threading.Event()
 
     async def run(self, work: Callable[[Progress], T]) -> T:
-        """Run `work(progress)` in a thread, relaying its progress; return its result."""
+        """Run `work(progress)` in a thread, relaying its progress; return its result. Once
+        `stopping` is set, IngestStopped at once: the thread stops at its next step (or is
+        abandoned when the process exits), so a stop never waits for a slow source."""
         loop = asyncio.get_running_loop()
         changed = asyncio.Event()
         latest: list[tuple[str, int, int]] = []
 
         def progress(stage: str, done: int, total: int) -> None:  # called from the thread
+            if self.stopping.is_set():
+                raise IngestStopped(f"stopped while {stage}")
             latest[:] = [(stage, done, total)]
             loop.call_soon_threadsafe(changed.set)
 
-        if self.edit is None:
-            return await asyncio.to_thread(work, lambda *_: None)
         task = asyncio.ensure_future(asyncio.to_thread(work, progress))
         while not task.done():
             waiter = asyncio.ensure_future(changed.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {task, waiter}, timeout=STOP_CHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
             waiter.cancel()
             if task.done():
                 break
+            if self.stopping.is_set():
+                task.add_done_callback(_ended_after_the_stop)  # nobody awaits it any more
+                raise IngestStopped("the bot is stopping")
             delay = self.last_edit + self.min_interval - self.clock()
             if delay > 0:
                 await asyncio.wait({task}, timeout=delay)
                 if task.done():
                     break
             changed.clear()
-            if latest:
+            if latest and self.edit is not None:
                 await self.show(self.render(*latest[0]))
         return task.result()
 
@@ -101,3 +118,8 @@ class ProgressRelay:
         self.last_text = text
         self.last_edit = self.clock()
         self.edits += 1
+
+
+def _ended_after_the_stop(task: asyncio.Future) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.debug("an ingest ended after the bot stopped: %r", task.exception())

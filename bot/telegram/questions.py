@@ -99,19 +99,24 @@ async def ask(
         # the reader sees this answer must find it in the history.
         state.conversations.add(key, question, answer.text)
     rendered = formatting.render_answer(answer, now=datetime.now(UTC))
-    markup = None
-    if rendered.has_sources:
-        answer_key = await state.answers.put(answer, answer_in_last=rendered.answer_in_last)
-        markup = sources_keyboard(answer_key, revealed=False)
+    key = state.answers.issue() if rendered.has_sources else None
     quote = message.chat.type != ChatType.PRIVATE
-    await send_html(
+    sent = await send_html(
         context.bot,
         message.chat.id,
         rendered.messages,
-        markup=markup,
+        markup=sources_keyboard(key, revealed=False) if key else None,
         reply_to=message.message_id if quote else None,
         thread_id=thread_of(message),
     )
+    if key is not None:  # the button is on the last message: only there it shows the answer
+        await state.answers.keep(
+            key,
+            answer,
+            chat_id=message.chat.id,
+            message_id=sent[-1].message_id,
+            answer_in_last=rendered.answer_in_last,
+        )
 
 
 async def on_message(update: Update, context: BotContext) -> None:
@@ -146,12 +151,19 @@ async def on_non_text(update: Update, context: BotContext) -> None:
 
 
 async def on_sources_button(update: Update, context: BotContext) -> None:
-    """ "Sources" reveals the quoted sentences by editing the message; "Hide quotes" undoes it."""
+    """ "Sources" reveals the quoted sentences by editing the message; "Hide quotes" undoes it.
+    Only on the message the button's key was issued for: a key pressed anywhere else (another
+    chat, another message, a message sent inline) is answered as an unknown one."""
     query = update.callback_query
     if query is None:
         return
     action, _, key = (query.data or "").partition(":")
-    shown = await context.state.answers.get(key)
+    message = query.message
+    shown = None
+    if message is not None:  # None: a message sent inline, which never has our buttons
+        shown = await context.state.answers.get(
+            key, chat_id=message.chat.id, message_id=message.message_id
+        )
     if shown is None:
         await query.answer(replies.TOO_OLD)
         return

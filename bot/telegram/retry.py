@@ -7,6 +7,8 @@
 - Timeouts are not retried: the request may have reached Telegram, and a repeated send would
   post the message twice.
 - Everything else (400 Bad Request, 403 Forbidden...) is raised at once.
+- Once the bot is stopping (`stop()`), a wait between tries ends at once and the error is
+  raised: a stop never waits for Telegram to come back.
 """
 
 from __future__ import annotations
@@ -50,6 +52,22 @@ class RetryingLimiter(BaseRateLimiter[None]):
         self.max_backoff = max_backoff
         self.network_window = network_window
         self._sleep = sleep
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """The bot is stopping: no more waiting between tries."""
+        self._stopping.set()
+
+    async def _pause(self, seconds: float) -> bool:
+        """Wait `seconds` before the next try; False when the bot is stopping."""
+        if self._stopping.is_set():
+            return False
+        sleeping = asyncio.ensure_future(self._sleep(seconds))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({sleeping, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        sleeping.cancel()
+        stopping.cancel()
+        return not self._stopping.is_set()
 
     async def initialize(self) -> None:
         pass
@@ -70,7 +88,8 @@ class RetryingLimiter(BaseRateLimiter[None]):
                 if flood_attempts >= self.attempts or wait > self.max_wait:
                     raise
                 logger.warning("%s: flood control, retrying in %.1f s", endpoint, wait)
-                await self._sleep(wait + 0.1)
+                if not await self._pause(wait + 0.1):
+                    raise
             except (BadRequest, TimedOut):
                 raise
             except NetworkError as error:
@@ -85,4 +104,6 @@ class RetryingLimiter(BaseRateLimiter[None]):
                     type(error).__name__,
                     wait,
                 )
-                await self._sleep(wait)
+                if not await self._pause(wait):
+                    logger.warning("%s: not retried, the bot is stopping", endpoint)
+                    raise

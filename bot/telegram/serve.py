@@ -1,15 +1,18 @@
 """`newsbot serve`: the Telegram bot (python-telegram-bot v22).
 
-Long polling by default; webhook mode when NEWSBOT_WEBHOOK_URL is set. Start-up checks the
-token with one getMe (a missing or rejected token ends with one clear line and exit code 1),
-then `post_init` loads the model, opens the index and builds the answerer once, registers
-the command menu and the scheduled re-ingest. The token never reaches a log line.
+Long polling by default (`bot.telegram.polling`); webhook mode when NEWSBOT_WEBHOOK_URL is
+set. Start-up checks the token with one getMe (a missing or rejected token ends with one
+clear line and exit code 1), then `post_init` loads the model, opens the index and builds
+the answerer once, registers the command menu and the scheduled re-ingest. The token never
+reaches a log line.
 
 Webhook mode runs its own web server (`bot.telegram.webserver`: the webhook path, `/healthz`,
 `/metrics`) beside the application, PTB's custom-webhook pattern, with the lifecycle that
 `Application.run_webhook` has: initialize, post_init, listen, setWebhook, start; on SIGINT or
-SIGTERM stop serving, stop, shut down, post_shutdown. The webhook stays set when the bot stops
-(Telegram keeps the updates until it is back). Long polling has no web server.
+SIGTERM stop serving, stop, shut down, post_shutdown, within a few seconds whatever the bot
+is doing (`bot.telegram.stopping`); long polling has the same lifecycle with `getUpdates`
+instead of a web server. The webhook stays set when the bot stops (Telegram keeps the
+updates until it is back).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import argparse
 import asyncio
 import logging
 import secrets
-import signal
+import time
+from contextlib import suppress
 from urllib.parse import urlsplit
 
 from telegram import Bot
@@ -29,6 +33,15 @@ from bot.cli.exits import Exit, fail
 from bot.logs import protect_logs
 from bot.settings import ServeSettings, split_listen
 from bot.telegram.app import ALLOWED_UPDATES, build_application
+from bot.telegram.polling import Poller, QuietRequest
+from bot.telegram.stopping import (
+    exit_now,
+    remove_stop_signals,
+    started,
+    stop_event,
+    stop_promptly,
+    use_worker_threads,
+)
 from bot.telegram.webserver import WebServer
 from retrieval.errors import NewsbotError
 
@@ -82,24 +95,48 @@ def cmd_serve(args: argparse.Namespace, settings: ServeSettings) -> Exit:
                 )
             )
         else:
-            application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=drop)
+            asyncio.run(run_polling(application, drop_pending_updates=drop))
     except NewsbotError as error:  # from post_init: the model, the store, the answerer
         return fail(str(error))
     except InvalidToken:
         return fail("Telegram rejected TELEGRAM_BOT_TOKEN; check it")
     except OSError as error:
         return fail(f"cannot listen on {settings.webhook_listen} ({type(error).__name__})")
-    return Exit.OK
+    exit_now(Exit.OK)
 
 
 async def check_token(token: str, base_url: str) -> str:
     """getMe with the token: the bot's username, or InvalidToken / NetworkError."""
-    bot = Bot(token, base_url=base_url)
+    bot = Bot(token, base_url=base_url, request=QuietRequest())
     async with bot:
         return bot.username
 
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+async def run_polling(application: Application, *, drop_pending_updates: bool = False) -> None:
+    """Long polling until SIGINT/SIGTERM, then stop within `STOP_SECONDS` (`bot.telegram.stopping`).
+    The lifecycle of `Application.run_polling`, with our poller (`bot.telegram.polling`)."""
+    workers = use_worker_threads()
+    stopping = stop_event()
+    poller = Poller(application, allowed_updates=ALLOWED_UPDATES)
+    polling: asyncio.Task | None = None
+    try:
+        await application.initialize()
+        if not await started(application, stopping):  # stopped while the model loaded
+            return
+        await poller.start(drop_pending_updates=drop_pending_updates)
+        await application.start()
+        polling = asyncio.create_task(poller.run(stopping))
+        await stopping.wait()
+        logger.info("stopping")
+    finally:
+        since = time.monotonic()
+        remove_stop_signals()
+        if polling is not None:
+            polling.cancel()
+            with suppress(asyncio.CancelledError):
+                await polling
+            await poller.confirm()
+        await stop_promptly(application, since=since, workers=workers)
 
 
 async def run_webhook(
@@ -111,23 +148,20 @@ async def run_webhook(
     secret: str,
     drop_pending_updates: bool = False,
 ) -> None:
-    """Serve the webhook, /healthz and /metrics until SIGINT/SIGTERM, then stop cleanly.
+    """Serve the webhook, /healthz and /metrics until SIGINT/SIGTERM, then stop within
+    `STOP_SECONDS` (`bot.telegram.stopping`).
 
     The server listens before setWebhook, so Telegram's first delivery finds it; updates that
     arrive before `start()` wait on the update queue.
     """
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in STOP_SIGNALS:
-        loop.add_signal_handler(sig, stopping.set)
+    workers = use_worker_threads()
+    stopping = stop_event()
     server = WebServer(
         application, host=host, port=port, webhook_path=urlsplit(url).path, secret=secret
     )
     try:
         await application.initialize()
-        if application.post_init:
-            await application.post_init(application)
-        if stopping.is_set():  # stopped while the model loaded
+        if not await started(application, stopping):  # stopped while the model loaded
             return
         server.start()
         logger.info("webhook server listening on %s:%d", host, port)
@@ -141,13 +175,7 @@ async def run_webhook(
         await stopping.wait()
         logger.info("stopping")
     finally:
-        for sig in STOP_SIGNALS:
-            loop.remove_signal_handler(sig)
+        since = time.monotonic()
+        remove_stop_signals()
         await server.stop()
-        if application.running:
-            await application.stop()
-            if application.post_stop:
-                await application.post_stop(application)
-        await application.shutdown()
-        if application.post_shutdown:
-            await application.post_shutdown(application)
+        await stop_promptly(application, since=since, workers=workers)

@@ -86,5 +86,8 @@ class NewsService:
     def follow(self, chat_id: int, kind: str, topic: str) -> bool:
         return self.runtime.follows.follow(chat_id, kind, topic, limit=self.settings.max_follows)
 
+    def unwatch(self, chat_id: int, name: str) -> list[str]:
+        return self.runtime.follows.unwatch(chat_id, name)
+
     def whats_new(self, chat_id: int, kind: str, topic: str | None) -> list[dict]:
         return self.runtime.follows.whats_new(chat_id, kind, topic)[0]

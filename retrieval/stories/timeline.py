@@ -7,6 +7,11 @@ docs/benchmarks.md) and adds every article of their stories (stories/story.py): 
 or a follow-up the query did not reach still belongs. Its entries are events: the copies of one
 wire text fold into one entry citing every outlet; each entry has its day, one short sentence
 (the lede of its first report) and its citations, oldest first.
+
+With a subject finder (retrieval/subject_index.py) a timeline also lists every article of the
+topic's subject, the one a follow of the topic learns: the stories it continues and the
+articles that name its parties, places and venues while saying "the talks" or "the accord",
+not the topic's words.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from retrieval.search.retriever import Retriever
 from retrieval.sentences import split_sentences
 from retrieval.stories.story import StoryParams, jaccard, processing_order
+from retrieval.stories.subject_index import SubjectFinder
 from retrieval.types import ArticleRecord, SearchHit, published_day
 
 # "TOWN (Agency) - " or "TOWN, March 5 (Agency) — " opening a wire story.
@@ -154,16 +160,30 @@ class TimelineBuilder:
         retriever: Retriever,
         params: TimelineParams | None = None,
         story_params: StoryParams | None = None,
+        subjects: SubjectFinder | None = None,
     ):
         self.retriever = retriever
         self.params = params or TimelineParams()
         self.story_params = story_params or StoryParams()
+        self.subjects = subjects
 
     def members(self, query: str) -> list[ArticleRecord]:
-        """The live articles on `query`'s topic: those found close enough, and the rest of
-        their stories."""
+        """The live articles on `query`'s topic: those found close enough, those of its
+        subject, and the rest of their stories."""
         hits = self.retriever.search(query, self.params.hits)
-        return on_topic(hits, self.retriever.catalog().articles, self.params.min_similarity)
+        live = self.retriever.catalog().articles
+        found = on_topic(hits, live, self.params.min_similarity)
+        if self.subjects is None:
+            return found
+        vector = self.retriever.query_vector(query)
+        subject = self.subjects.learn(query, vector)
+        more = self.subjects.members(query, subject, vector)
+        stories = {a.story_id for a in more if a.story_id}
+        keep = {a.key: a for a in found + more}
+        for article in live.values():
+            if article.story_id in stories:
+                keep.setdefault(article.key, article)
+        return list(keep.values())
 
     def build(self, query: str, *, since: str | None = None, until: str | None = None) -> Timeline:
         topic = timeline_topic(query) or query

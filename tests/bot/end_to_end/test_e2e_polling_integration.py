@@ -72,7 +72,7 @@ def test_starts_registers_commands_and_polls(api, bot):
         call.params.get("scope", {}).get("type"): [c["command"] for c in call.params["commands"]]
         for call in api.calls_to("setMyCommands")
     }
-    follows = ["follow", "following", "unfollow", "whatsnew"]
+    follows = ["follow", "following", "unfollow", "unwatch", "whatsnew"]
     assert scopes["all_private_chats"] == ["start", "help", "timeline", *follows]
     assert scopes["all_group_chats"] == ["ask", "help", "timeline", *follows]
     assert api.calls_to("getMe")

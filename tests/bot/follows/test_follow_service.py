@@ -14,6 +14,7 @@ from bot.follows.service import FollowService
 from bot.follows.store import FollowStore
 from retrieval.index.store import PassageRow
 from retrieval.stories.story import Story
+from retrieval.stories.subject import Seed, Subject, SubjectParams, learn_subject, salient_names
 from retrieval.types import ArticleRecord
 from tests.retrieval.fakes import HashingEmbedder
 
@@ -194,3 +195,58 @@ def test_the_archive_before_the_first_follow_is_not_pushed(index, tmp_path):
     service.follow(1, "private", "Serra Valley ceasefire", limit=10)
     assert service.plan().pushes == 0
     assert np.isfinite(service.encode_topic("x")).all()
+
+
+class LearnedSubjects:
+    """A subject finder over plain data: the subject the pure learner makes of three articles
+    of the Serra Valley process (the real one reads the index: test_follow_e2e.py)."""
+
+    # every story is close enough: these tests are about the names (the hashing encoder's
+    # cosines are not a real model's)
+    params = SubjectParams(min_dense=0.0, min_focus=-1.0, lead_words=2.0, min_centre=-1.0)
+
+    def learn(self, topic: str, vector) -> Subject:
+        seeds = [
+            Seed(f"seed-{i}", salient_names(title, body), vector)
+            for i, (title, body) in enumerate(
+                [
+                    ("Serra Valley talks to resume in Port Alva", TALKS + " Port Alva."),
+                    ("Lake Council invites Northern Alliance to Port Alva", "The Lake Council."),
+                    ("Serra Valley truce extended by the Lake Council", "The Northern Alliance."),
+                ]
+            )
+        ]
+        return learn_subject(topic, seeds, lambda word: 6.0)
+
+
+WALKOUT = "The Valley Front delegation walked out of the negotiations in Port Alva on Thursday."
+RANKING = (
+    "Spring is the best season for walking: the rivers run high and the paths are quiet. " * 8
+    + "Our ten: the Lark Valley, the Orsa Gorge, the Tamsin Vale, the Serra Valley, the Marr."
+)
+
+
+def test_a_follow_learns_its_subject_pushes_what_names_it_and_grows_with_it(index, tmp_path):
+    follows = FollowStore(tmp_path / "follows.sqlite")
+    service = FollowService(
+        index, MODEL, follows, params=PARAMS, changed=index.changed, subjects=LearnedSubjects()
+    )  # type: ignore[arg-type]
+    service.start()
+    service.follow(1, "private", "Serra Valley peace talks", limit=10)
+    [follow] = follows.follows(1)
+    assert {"Serra Valley", "Port Alva", "Lake Council"} <= set(follow.subject.watching())
+    index.commit(
+        [article("x1", "Plains Courier", 23, "Delegation walks out in Port Alva", WALKOUT, 2)],
+        [article("r1", "Delta Times", 24, "Ten valleys to walk this spring", RANKING, 2)],
+    )
+    assert service.plan().pushes == 1
+    [push] = planned(service)
+    assert push.story_id == "x1"
+    [follow] = follows.follows(1)
+    assert "x1" in follow.subject.stories  # its updates are the subject's from now on
+
+    assert service.unwatch(1, "port alva") == ["Serra Valley peace talks"]
+    assert service.unwatch(1, "Atlantis") == []
+    [follow] = FollowStore(tmp_path / "follows.sqlite").follows(1)
+    assert "Port Alva" not in follow.subject.watching()
+    assert "Lake Council" in follow.subject.watching()

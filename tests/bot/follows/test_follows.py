@@ -285,6 +285,13 @@ def test_following_and_whatsnew_lists():
     assert "1. Serra Valley" in listed
     assert "2. Sudan &lt;talks&gt;" in listed
     assert "(2 of 10)" in listed
+    assert "also watching" not in listed
+    watched = following_html(
+        ["Serra Valley peace talks"], limit=10, watching=[["Serra Valley", "Northern <Alliance>"]]
+    )
+    telegram_html.parse(watched)
+    assert "also watching: Serra Valley, Northern &lt;Alliance&gt;" in watched
+    assert "/unwatch" in watched
     assert whatsnew_html([], topic=None) == [
         "Nothing new on the topics this chat follows since you last asked."
     ]

@@ -9,7 +9,7 @@ import time
 import pytest
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.telegram.ingest_jobs import IngestJobs, ProgressRelay
+from bot.telegram.ingest_jobs import IngestJobs, IngestStopped, ProgressRelay
 from bot.telegram.retry import RetryingLimiter
 
 
@@ -135,3 +135,47 @@ async def test_a_failing_edit_does_not_stop_the_ingest():
 
     relay = ProgressRelay(edit, lambda *a: str(a), min_interval=0.0)
     assert await relay.run(work) == 42
+
+
+async def test_a_stop_ends_a_retry_wait_at_once():
+    """Waiting a minute between tries (Telegram down): `stop()` ends the wait and the error
+    is raised, so a stopping bot never waits for Telegram."""
+    limiter = RetryingLimiter(backoff=60.0, max_backoff=60.0, network_window=600.0)
+    callback = Flaky(*[NetworkError("down")] * 5)
+    retrying = asyncio.ensure_future(run(limiter, callback))
+    await asyncio.sleep(0.1)
+    assert callback.calls == 1  # in the 60 s wait now
+    limiter.stop()
+    with pytest.raises(NetworkError):
+        await asyncio.wait_for(retrying, timeout=10)
+    assert callback.calls == 1
+    with pytest.raises(NetworkError):  # and no more waiting once stopped
+        await asyncio.wait_for(run(limiter, Flaky(NetworkError("down"))), timeout=10)
+
+
+async def test_a_stop_ends_an_ingest_job_at_once_and_its_thread_at_its_next_step():
+    stopping = threading.Event()
+    slow_source = threading.Event()
+    steps: list[str] = []
+
+    def work(progress):
+        progress("sources", 0, 2)
+        slow_source.wait(20)  # a page that takes its time
+        steps.append("read")
+        progress("sources", 1, 2)
+        steps.append("went on")  # never: the progress report above raised
+        return "report"
+
+    relay = ProgressRelay(None, lambda *_: "", stopping=stopping)
+    task = asyncio.ensure_future(relay.run(work))
+    await asyncio.sleep(0.3)
+    stopping.set()
+    with pytest.raises(IngestStopped):
+        await asyncio.wait_for(task, timeout=10)  # not the 20 s the page takes
+    slow_source.set()
+    for _ in range(100):
+        if steps:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.1)
+    assert steps == ["read"]
