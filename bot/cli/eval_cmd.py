@@ -1,4 +1,7 @@
-"""`newsbot eval DATASET_DIR`: score retrieval and answers on a MultiHop-RAG-format dataset.
+"""`newsbot eval`: score the CURRENT index in one of two modes.
+
+- `newsbot eval DATASET_DIR`: retrieval and answers on a MultiHop-RAG-format dataset.
+- `newsbot eval --questions FILE`: answers on a natural-question set (`bot/cli/questions_cmd.py`).
 
 It scores the CURRENT index: ingest the dataset's `corpus.json` first. Before the model loads it
 checks that the index holds the dataset's articles (gold evidence titles), so a wrong or empty
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from bot.cli.exits import Exit, fail
 from bot.cli.progress import terminal_progress
+from bot.cli.questions_cmd import cmd_eval_questions
 from bot.runtime import Runtime
 from bot.settings import Settings
 from retrieval.evaluation import (
@@ -31,14 +35,33 @@ MAX_K = 100
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "dataset", type=Path, metavar="DATASET_DIR", help=f"a directory holding {QUERIES_FILE}"
+    parser.usage = (
+        "%(prog)s DATASET_DIR [--split dev|test] [--k K] [--limit N] [--json [--per-query]]\n"
+        "       %(prog)s --questions FILE [--split dev|test] [--limit N] [--json [--per-query]]"
     )
     parser.add_argument(
-        "--split", choices=SPLITS, default="dev", help="dev (i %% 5 != 0) or test (default dev)"
+        "dataset",
+        type=Path,
+        nargs="?",
+        metavar="DATASET_DIR",
+        help=f"MultiHop-RAG mode: a directory holding {QUERIES_FILE}",
     )
     parser.add_argument(
-        "--k", type=int, default=10, help="passages retrieved per query (default 10)"
+        "--questions",
+        type=Path,
+        metavar="FILE",
+        help="natural-question mode: a JSON-lines question set "
+        "(tests/fixtures/questions/natural.jsonl); instead of DATASET_DIR",
+    )
+    parser.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="dev",
+        help="dev or test (default dev): i %% 5 != 0 for a dataset, the `split` field for "
+        "--questions",
+    )
+    parser.add_argument(
+        "--k", type=int, default=10, help="passages retrieved per query (default 10; dataset mode)"
     )
     parser.add_argument("--limit", type=int, metavar="N", help="only the split's first N queries")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -50,6 +73,13 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> Exit:
+    questions = getattr(args, "questions", None)
+    if questions is not None and args.dataset is not None:
+        return fail("give DATASET_DIR or --questions FILE, not both", Exit.USAGE)
+    if questions is not None:
+        return cmd_eval_questions(args, settings)
+    if args.dataset is None:
+        return fail("give DATASET_DIR or --questions FILE", Exit.USAGE)
     problem = _usage_problem(args)
     if problem:
         return fail(problem, Exit.USAGE)
