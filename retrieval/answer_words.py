@@ -27,6 +27,9 @@ QUESTION_WORDS: dict[str, str] = {
     "how old": NUMBER,
     "how often": NUMBER,
     "what time": DATE,
+    "how soon": DATE,
+    "how quickly": DATE,
+    "how fast": DATE,
     "what date": DATE,
     "what day": DATE,
     "what year": DATE,
@@ -62,6 +65,9 @@ KIND_NOUNS: dict[str, str] = {
         PERSON,
     ),
 }
+# Contractions a question word may carry ("who's mediating?").
+CONTRACTIONS = {"s": "is", "re": "are", "ll": "will", "d": "did", "ve": "have"}
+CONTRACTED = frozenset("who what when where why how which there it that".split())
 # Words that open a yes/no question.
 AUXILIARIES = frozenset(
     """is are was were do does did will would can could should has have had may might must
@@ -74,7 +80,12 @@ QUESTION_FILLER = frozenset(
     this that these those they them their there he him his she her i me my we us our you your
     what which who whom whose when where why how many much long old often there any some
     still now currently yet ever actually exactly please tell know take place happen happened
-    happening get got going go""".split()
+    happening get got going go since make made""".split()
+)
+# What a date or a place says by itself: "when is it held", "where is it based".
+EVENT_VERBS = frozenset(
+    """held hold holds take takes place happen happens scheduled located based set due
+    planned""".split()
 )
 # A generic counted noun ("how many people …") does not say what is counted.
 GENERIC_COUNTED = frozenset("people persons times members ones".split())
@@ -104,6 +115,8 @@ _SYNONYM_GROUPS = (
     "propose proposes proposed proposal suggest suggests suggested suggestion plan",
     "spokesman spokeswoman spokesperson",
     "say says said tell told statement",
+    "demand demands demanded want wants wanted insist insisted call called",
+    "refuse refuses refused reject rejects rejected",
     "base based",
 )
 SYNONYMS: dict[str, frozenset[str]] = {}
@@ -147,7 +160,8 @@ ORDINALS = frozenset(
 # A place in a sentence: a preposition of place, then a name ("in Port Alva", "at the Amaro
 # bridge").
 PLACE_PATTERN = re.compile(
-    r"\b(?:in|at|to|from|near|outside|inside|across|along|into|on)\s+(?:the\s+)?([A-Z][\w'’-]+)"
+    r"\b(?:in|at|to|from|near|outside|inside|across|along|into|on|between|around|within|"
+    r"throughout|through|beyond|toward|towards)\s+(?:the\s+)?([A-Z][\w'’-]+)"
 )
 # Words that give a reason.
 REASON_PATTERN = re.compile(

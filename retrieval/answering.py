@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from retrieval.asking import Asked, answers, is_statement, parse_asked
+from retrieval.asking import Asked, answers, is_statement, parse_asked, weighted
 from retrieval.corroboration import corroborate
 from retrieval.errors import BadQuestionError
 from retrieval.extractive import (
@@ -79,7 +79,7 @@ class AnswerParams:
     # A question of a definite kind (who, when, how many …) whose news holds a sentence with
     # the asked-for fact is answered when its best passage is this close, short questions
     # included (their passages' cosine stays under `min_similarity`).
-    lead_similarity: float = 0.3
+    lead_similarity: float = 0.2
     max_sentences: int = 3
     evidence: int = 8  # ranked sentences an LLM composer is shown
     # one sentence per part of the question, fused scores
@@ -178,16 +178,21 @@ class NewsAnswerer:
         deciding = [s for s in sentences if s.hit < p.decide_on]
         chosen = select(deciding, first, max_sentences=p.max_sentences)
         on_topic = self.answerable(query, first, chosen, deciding)
-        asked = parse_asked(question)
+        asked = weighted(parse_asked(question), self.retriever.idf())
         if asked.definite and not query.context:
-            return self.answer_definite(query, asked, hits, sentences, on_topic=on_topic)
+            return self.answer_led(query, asked, hits, sentences, on_topic=on_topic)
+        if asked.checked and not query.context:  # a description: led by its focus, if held
+            leads = answering(asked, query.text, hits, sentences, self.meaning(query, hits))
+            if leads and self.closest(hits) >= p.lead_similarity:
+                chosen = lead_with(leads[0], self.choose(query, hits, sentences), sentences, hits)
+                return self.compose(query, hits, chosen, (), asked=asked)
         if not on_topic:
             return self.declined(query, question)
         if not query.context:  # a follow-up keeps `select`: what is new to the reader
             chosen = self.choose(query, hits, sentences)
         return self.compose(query, hits, chosen, history)
 
-    def answer_definite(
+    def answer_led(
         self,
         query: Query,
         asked: Asked,
@@ -202,8 +207,7 @@ class NewsAnswerer:
         meaning = self.meaning(query, hits)
         deciding = [s for s in sentences if s.hit < p.decide_on]
         leads = answering(asked, query.text, hits, sentences, meaning)
-        best = hits[0].similarity if hits else 0.0
-        if leads and (on_topic or best >= p.lead_similarity):
+        if leads and (on_topic or self.closest(hits) >= p.lead_similarity):
             chosen = lead_with(leads[0], self.choose(query, hits, sentences), sentences, hits)
             return self.compose(query, hits, chosen, (), asked=asked)
         if not on_topic:
@@ -219,6 +223,10 @@ class NewsAnswerer:
             citations=tuple(citations),
         )
         return self.present(answer, query, hits)
+
+    def closest(self, hits: list[SearchHit]) -> float:
+        """The cosine of the closest passage the answer is decided on."""
+        return max((hit.similarity for hit in hits[: self.params.decide_on]), default=0.0)
 
     def choose(
         self, query: Query, hits: list[SearchHit], sentences: list[Sentence]

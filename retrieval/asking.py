@@ -19,7 +19,8 @@ bylines and fragments from ever being given as answers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from retrieval import answer_words as w
 from retrieval.lexical import STOPWORDS
@@ -28,6 +29,7 @@ _WORD = re.compile(r"[\w'’]+(?:[.-][\w'’]+)*", re.UNICODE)
 _LEADING = frozenset("and so but then also ok okay well".split())
 _PARTICLES = frozenset("out up off down back away over".split())
 DATE_WINDOW = 12  # words between a date or number and the focus word it is about
+NAME_WINDOW = 8  # words between a name and the word saying what is asked of it
 COUNT_WINDOW = 3  # words between a number and the noun it counts ("34 trained observers")
 SHORT_FOCUS = 4  # a question with at most this many focus words needs all of them
 LONG_SHARE = 0.75  # a longer one needs this share of them
@@ -50,9 +52,10 @@ def _base(word: str) -> str:
     if word.endswith("'s"):
         word = word[:-2]
     for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+        if len(word) >= len(suffix) + 3 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word  # "take", "taking"
 
 
 def same_word(asked: str, found: str) -> bool:
@@ -72,6 +75,7 @@ class Asked:
     counted: str | None = None  # "how many observers …": the noun counted
     qualifiers: tuple[str, ...] = ()  # ordinals and numbers any answer must hold ("second")
     phrase: str = ""  # the question as a clause: "how many died", "when the talks start"
+    weights: tuple[float, ...] = ()  # each focus word's rarity in the index (`weighted`)
 
     @property
     def definite(self) -> bool:
@@ -80,10 +84,25 @@ class Asked:
         (a long question restates its facts, and its words alone decide)."""
         return self.kind in _DEFINITE and 0 < len(self.focus) <= 2 * SHORT_FOCUS
 
+    @property
+    def checked(self) -> bool:
+        """Whether only a sentence holding its focus answers it: a question of a definite
+        kind, or a short one asking for a description or a yes or no ("What did Blinken
+        propose?" is not answered by a sentence about Blinken that proposes nothing)."""
+        return self.definite or (
+            self.kind in {w.DESCRIPTION, w.YES_NO} and 0 < len(self.focus) <= 2 * SHORT_FOCUS
+        )
+
+
+def weighted(asked: Asked, rarity: Callable[[str], float]) -> Asked:
+    """`asked` with each focus word weighted by `rarity` (the index's idf): a longer question
+    may leave out a common word of its focus, never a rare one."""
+    return replace(asked, weights=tuple(rarity(word) for word in asked.focus))
+
 
 def parse_asked(question: str) -> Asked:
     """The kind and focus of `question` (see the module docstring)."""
-    tokens = [t.lower() for t in words(question)]
+    tokens = [t for word in words(question) for t in _expand(word.lower())]
     while tokens and tokens[0] in _LEADING:
         tokens = tokens[1:]
     kind, start, end = _cue(tokens)
@@ -101,15 +120,30 @@ def parse_asked(question: str) -> Asked:
         if noun and noun not in w.GENERIC_COUNTED and not _verb_like(noun):
             counted = noun
     after = tokens[end:] if start >= 0 else tokens
+    implied = w.EVENT_VERBS if kind in {w.DATE, w.PLACE} else frozenset()
     focus = tuple(
         t
         for t in after
-        if t not in w.QUESTION_FILLER and t not in _PARTICLES and t not in w.GENERIC_COUNTED
+        if t not in w.QUESTION_FILLER
+        and t not in _PARTICLES
+        and t not in w.GENERIC_COUNTED
+        and t not in implied  # "when is it held": the date says it
     )
+    asks_which = start >= 0 and tokens[start] in {"which", "what"}
+    if asks_which and focus and w.KIND_NOUNS.get(focus[0]) == kind:
+        focus = focus[1:]  # "which groups were invited": "groups" says the kind, not the focus
     qualifiers = tuple(
         t for t in focus if (t in w.ORDINALS and t not in {"last", "next", "final"}) or t.isdigit()
     )
     return Asked(kind, focus, counted, qualifiers, _clause(tokens, start, end))
+
+
+def _expand(word: str) -> list[str]:
+    """A contraction as its words: "who's" → who is, "what're" → what are."""
+    head, mark, tail = word.replace("’", "'").partition("'")
+    if mark and tail in w.CONTRACTIONS and head in w.CONTRACTED:
+        return [head, w.CONTRACTIONS[tail]]
+    return [word]
 
 
 def _verb_like(word: str) -> bool:
@@ -138,14 +172,22 @@ def _cue(tokens: list[str]) -> tuple[str, int, int]:
             if tokens[i : i + len(parts)] == parts:
                 end = i + len(parts)
                 kind = w.QUESTION_WORDS[cue]
-                if cue in {"which", "what"} and end < len(tokens):
-                    noun = tokens[end]
-                    if noun in w.KIND_NOUNS:
-                        return w.KIND_NOUNS[noun], i, end
-                    if cue == "what" and tokens[end : end + 4] == ["is", "the", "name", "of"]:
-                        return w.PERSON, i, end + 4
+                if cue in {"which", "what"}:
+                    return _kind_noun(tokens, end, kind), i, end
                 return kind, i, end
     return w.DESCRIPTION, -1, 0
+
+
+def _kind_noun(tokens: list[str], end: int, kind: str) -> str:
+    """The kind a noun after "what"/"which" asks for: "which city", "what is the death toll",
+    "what's the name of …"; `kind` when none says."""
+    at = end
+    while at < len(tokens) and tokens[at] in {"is", "was", "are", "were", "the", "a", "an"}:
+        at += 1
+    for noun in reversed(_noun_run(tokens[at:])[:2]):
+        if noun in w.KIND_NOUNS:
+            return w.KIND_NOUNS[noun]
+    return kind
 
 
 def _clause(tokens: list[str], start: int, end: int) -> str:
@@ -158,13 +200,20 @@ def _clause(tokens: list[str], start: int, end: int) -> str:
     if counting:
         run = [t for t in _noun_run(rest) if t not in w.AUXILIARIES]
         head, rest = head + run, rest[len(run) :]
-    if head[:1] in (["who"], ["what"], ["which"]) or not rest or rest[0] not in w.AUXILIARIES:
+    subject_asked = head[:1] in (["who"], ["what"], ["which"])
+    if (
+        not rest
+        or rest[0] not in w.AUXILIARIES
+        or (subject_asked and rest[0] not in {"do", "does", "did"})
+    ):
         return " ".join(head + rest)
     aux, body = rest[0], rest[1:]
     if counting and len(head) > 2 and body[:1] and body[0] not in _SUBJECTS:
         return " ".join(head + rest)  # "how many observers will monitor …": no inversion
-    if aux in {"do", "does", "did"}:
+    if aux == "do":
         return " ".join(head + body)
+    if aux in {"does", "did"}:  # the verb would change its form: the question as asked
+        return "“" + " ".join(tokens[start:]) + "?”"
     at = next((i for i, t in enumerate(body) if t in {"be", "take"} or _verb_like(t)), None)
     if at is None:
         at = len(body) if aux in {"is", "are", "was", "were", "has", "have", "had"} else -1
@@ -197,10 +246,13 @@ def is_statement(sentence: str) -> bool:
 def answers(asked: Asked, sentence: str, context: str = "", question: str = "") -> bool:
     """Whether `sentence` holds an answer of the kind `asked` wants, tied to its focus;
     `context` (the sentence before it and the headline) may hold the focus words the sentence
-    leaves out. Always True for a question of no definite kind."""
-    if not asked.definite:
+    leaves out. For a question asking for a description or a yes or no, the focus is all it
+    needs; for a long question (not `Asked.checked`), anything answers."""
+    if not asked.checked:
         return True
     tokens = words(sentence)
+    if not asked.definite:  # the focus is all it asks for: in the sentence itself
+        return _holds_focus(asked, tokens, [])
     if not _holds_focus(asked, tokens, words(context)):
         return False
     asked_words = {t.lower() for t in words(question)} | set(asked.focus)
@@ -230,10 +282,12 @@ def _holds_focus(asked: Asked, tokens: list[str], context: list[str]) -> bool:
     found = tokens + context
     if not all(any(same_word(q, t) for t in tokens) for q in asked.qualifiers):
         return False
-    held = sum(1 for f in asked.focus if any(same_word(f, t) for t in found))
+    held = [any(same_word(f, t) for t in found) for f in asked.focus]
     if len(asked.focus) <= SHORT_FOCUS:
-        return held == len(asked.focus)
-    return held >= LONG_SHARE * len(asked.focus)
+        return all(held)
+    weights = asked.weights if len(asked.weights) == len(held) else (1.0,) * len(held)
+    total = sum(weights) or 1.0
+    return sum(weight for weight, h in zip(weights, held, strict=True) if h) / total >= LONG_SHARE
 
 
 def _near_focus(asked: Asked, tokens: list[str], positions: list[int], window: int) -> bool:
@@ -266,7 +320,23 @@ def _holds_kind(asked: Asked, sentence: str, tokens: list[str], asked_words: set
             m.group(1).lower() not in asked_words and m.group(1).lower() not in w.NOT_NAMES
             for m in w.PLACE_PATTERN.finditer(sentence)
         ) or ("where" not in asked_words and bool(_new_names(tokens, asked_words)))
-    return bool(_new_names(tokens, asked_words))
+    return _names_near_predicate(asked, tokens, asked_words)
+
+
+def _names_near_predicate(asked: Asked, tokens: list[str], asked_words: set[str]) -> bool:
+    """Whether the sentence names someone the question does not, near a word of the focus
+    that says what they do ("Mission chief Oda Lindqvist"; not "the mission is led by … the
+    Valley Front", nor a name in a sentence whose neighbour holds the focus)."""
+    names = _new_names(tokens, asked_words)
+    if not names:
+        return False
+    predicate = [
+        i
+        for i, t in enumerate(tokens)
+        if t not in names and any(same_word(f, t) for f in asked.focus)
+    ]
+    at = [i for i, t in enumerate(tokens) if t in names]
+    return any(abs(i - p) <= NAME_WINDOW for i in at for p in predicate)
 
 
 def _holds_count(asked: Asked, sentence: str, tokens: list[str], asked_words: set[str]) -> bool:

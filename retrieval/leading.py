@@ -103,9 +103,14 @@ def says_instead(asked: Asked, reported: str) -> str:
     marker): "The news I have doesn't say how many died; it reports: … [1]"."""
     if not asked.phrase:
         return DECLINE
-    return f"The news I have doesn't say {asked.phrase}; it reports: {reported}"
+    return f"{_doesnt_say(asked)}; it reports: {reported}"
 
 
 def declined(asked: Asked) -> str:
     """The plain decline, naming what was asked when the question says it."""
-    return f"The news I have doesn't say {asked.phrase}." if asked.phrase else DECLINE
+    return f"{_doesnt_say(asked)}." if asked.phrase else DECLINE
+
+
+def _doesnt_say(asked: Asked) -> str:
+    verb = "answer" if asked.phrase.startswith("“") else "say"  # the question as asked
+    return f"The news I have doesn't {verb} {asked.phrase}"

@@ -16,6 +16,8 @@ from retrieval.asking import answers, is_statement, parse_asked, same_word
         ("where are the talks held?", w.PLACE),
         ("Which city hosts the talks?", w.PLACE),
         ("who is mediating?", w.PERSON),
+        ("who's mediating", w.PERSON),
+        ("what’s the death toll", w.NUMBER),
         ("Who is invited to Moscow?", w.PERSON),
         ("who is the northern alliance spokesman?", w.PERSON),
         ("Which company was fined?", w.PERSON),
