@@ -55,7 +55,7 @@ import numpy as np
 from bot.follows.matching import MatchParams, match_topics, story_words, topic_terms
 from bot.runtime import Runtime
 from bot.settings import Settings
-from retrieval.lexical import tokenize
+from retrieval.tokens import tokenize
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "multihop-rag"
 JUDGEMENTS = Path(__file__).resolve().parent / "follow_judgements.json"

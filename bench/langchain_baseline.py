@@ -3,7 +3,7 @@
 RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200) over the 609 article bodies
 of `corpus.json`, a Chroma collection (langchain-chroma, cosine space) in a temporary directory,
 the bundled all-MiniLM-L6-v2 through newsbot's `Embedder`, top-k similarity search; fact-level
-Hits@10 / Hits@4 / MRR@10 and document recall@k from `retrieval.evaluation`.
+Hits@10 / Hits@4 / MRR@10 and document recall@k from `retrieval.eval.scoring`.
 
     python bench/langchain_baseline.py ../shared/data/multihop-rag --split dev
 
@@ -27,7 +27,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from retrieval.embedding import BUNDLED_MODEL, Embedder, load_embedder
-from retrieval.evaluation import CORPUS_FILE, load_queries, run_eval, split_queries
+from retrieval.eval.scoring import CORPUS_FILE, load_queries, run_eval, split_queries
 from retrieval.types import Passage
 
 CHUNK_SIZE = 1000

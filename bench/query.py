@@ -37,8 +37,9 @@ import torch
 
 from bot.runtime import Runtime
 from bot.settings import Settings
-from retrieval import answering, hybrid
-from retrieval.evaluation import load_queries, split_queries
+from retrieval.answer import answerer as answering
+from retrieval.eval.scoring import load_queries, split_queries
+from retrieval.search import retriever as hybrid
 
 FIRST_QUESTION = "Who is invited to Moscow?"
 

@@ -231,8 +231,8 @@ def grow(
     index up to each commit, as an ingest does. Runs in its own process (NEWSBOT_* env)."""
     from bot.runtime import Runtime
     from bot.settings import Settings
-    from retrieval.store import passage_key
-    from retrieval.textindex import document_text
+    from retrieval.index.store import passage_key
+    from retrieval.index.text_index import document_text
     from retrieval.types import timestamp_or_none
 
     pool = sentence_pool(Path(corpus))

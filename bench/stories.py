@@ -39,10 +39,10 @@ import numpy as np
 from bot.runtime import Runtime
 from bot.settings import Settings
 from ingest.sources import spec_from_argument
-from retrieval.evaluation import load_queries, split_queries
-from retrieval.stories import StoryParams, assign_stories, jaccard
-from retrieval.story_eval import bcubed, pair_recall, score_timeline
-from retrieval.timeline import TimelineParams, fold_events, on_topic, timeline_topic
+from retrieval.eval.scoring import load_queries, split_queries
+from retrieval.eval.story_scoring import bcubed, pair_recall, score_timeline
+from retrieval.stories.story import StoryParams, assign_stories, jaccard
+from retrieval.stories.timeline import TimelineParams, fold_events, on_topic, timeline_topic
 from retrieval.types import ArticleRecord
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from retrieval.recency import age_seconds
+from retrieval.answer.recency import age_seconds
 from retrieval.types import Freshness
 
 

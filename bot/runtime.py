@@ -22,15 +22,15 @@ from ingest.netguard import guarded_client
 from ingest.pipeline import IngestReport, Progress, run_ingest
 from ingest.sources import SourceSpec, read_source
 from ingest.validators import ValidatorStore
-from retrieval.answering import AnswerParams, NewsAnswerer
-from retrieval.article_cache import ArticleCache
+from retrieval.answer.answerer import AnswerParams, NewsAnswerer
+from retrieval.answer.llm import LLMComposer, build_chat_model
 from retrieval.embedding import Encoder, LazyEmbedder, load_embedder
-from retrieval.hybrid import Retriever
-from retrieval.llm import LLMComposer, build_chat_model
-from retrieval.status import IndexStatus, index_status
-from retrieval.store import HnswParams, IndexStore, index_name, open_client
-from retrieval.textindex import TextIndex
-from retrieval.timeline import TimelineBuilder
+from retrieval.index.article_cache import ArticleCache
+from retrieval.index.status import IndexStatus, index_status
+from retrieval.index.store import HnswParams, IndexStore, index_name, open_client
+from retrieval.index.text_index import TextIndex
+from retrieval.search.retriever import Retriever
+from retrieval.stories.timeline import TimelineBuilder
 
 USER_AGENT = "newsbot/0.1 (+news QA bot)"
 

@@ -117,7 +117,7 @@ def _split_huge_words(
 
 
 # Bump when chunking changes in a way that makes old vectors incomparable: a new scheme gets a
-# new collection family (retrieval.store.index_name), never a mix of old and new passages.
+# new collection family (retrieval.index.store.index_name), never a mix of old and new passages.
 CHUNKING_SCHEME = 1
 
 

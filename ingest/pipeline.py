@@ -20,11 +20,11 @@ from ingest.chunking import ChunkingParams, chunk_text
 from ingest.sources import SourceResult, SourceSpec
 from ingest.validators import Validator, ValidatorStore
 from retrieval.embedding import Encoder
+from retrieval.index.store import IndexStore
 from retrieval.sentence_vectors import pack
 from retrieval.sentences import split_sentences
-from retrieval.store import IndexStore
-from retrieval.stories import StoryParams, article_vector
-from retrieval.story_index import NewArticle, group_into_stories, needs_backfill
+from retrieval.stories.grouping import NewArticle, group_into_stories, needs_backfill
+from retrieval.stories.story import StoryParams, article_vector
 from retrieval.types import ArticleRecord, Passage
 
 logger = logging.getLogger(__name__)

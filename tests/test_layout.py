@@ -1,6 +1,6 @@
-"""The project's shape: imports point bot -> ingest -> retrieval, only bot/ talks Telegram,
-and the tooling beside the packages (devkit/, bench/, tests/) is neither shipped nor imported
-by them."""
+"""The project's shape: imports point bot -> ingest -> retrieval, retrieval's rooms point down
+(answer -> search -> index; eval/ apart), only bot/ talks Telegram, and the tooling beside the
+packages (devkit/, bench/, tests/) is neither shipped nor imported by them."""
 
 import ast
 import tomllib
@@ -77,3 +77,50 @@ def test_only_one_module_builds_the_embedding_model():
         if "sentence_transformers" in path.read_text()
     ]
     assert builders == ["retrieval/embedding.py"]
+
+
+# retrieval/'s rooms, each with the rooms it may import (the flat leaves are open to all):
+# an answer is made from what search returns and never touches the index, so no answer code
+# can reach the index writer (`Transaction`, the lease); eval/ scores from plain data.
+LEAVES = {"embedding", "errors", "sentence_vectors", "sentences", "tokens", "types"}
+ROOMS = {
+    "index": set(),
+    "search": {"index"},
+    "answer": {"search"},
+    "stories": {"index", "search"},
+    "eval": set(),
+}
+
+
+def retrieval_part(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "retrieval" and len(parts) > 1 else None
+
+
+def test_retrieval_is_rooms_and_leaves():
+    on_disk = {p.stem if p.is_file() else p.name for p in (ROOT / "retrieval").iterdir()}
+    assert on_disk - {"__init__", "__pycache__"} == LEAVES | set(ROOMS)
+
+
+def test_retrieval_rooms_import_only_the_rooms_below_them():
+    wrong = []
+    for path in (ROOT / "retrieval").rglob("*.py"):
+        here = path.relative_to(ROOT / "retrieval").parts[0].removesuffix(".py")
+        allowed = LEAVES | ROOMS.get(here, set()) | {here}
+        for name in imported_modules(path):
+            part = retrieval_part(name)
+            if part is not None and part not in allowed:
+                wrong.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert wrong == []
+
+
+def test_only_the_eval_command_imports_eval():
+    """Scoring is for `newsbot eval` and bench/: serving, ingesting and answering never use it."""
+    importers = sorted(
+        str(path.relative_to(ROOT))
+        for package in SHIPPED
+        for path in (ROOT / package).rglob("*.py")
+        if not path.is_relative_to(ROOT / "retrieval" / "eval")
+        and any(retrieval_part(n) == "eval" for n in imported_modules(path))
+    )
+    assert importers == ["bot/cli/eval_cmd.py"]

@@ -22,7 +22,7 @@ from bot.cli.progress import terminal_progress
 from bot.cli.questions_cmd import cmd_eval_questions
 from bot.runtime import Runtime
 from bot.settings import Settings
-from retrieval.evaluation import (
+from retrieval.eval.scoring import (
     QUERIES_FILE,
     EvalQuery,
     load_queries,

@@ -15,9 +15,9 @@ from bot.cli.exits import Exit, UsageError
 from bot.cli.render import render_answer, render_hits
 from bot.runtime import Runtime
 from bot.settings import Settings
-from retrieval.answering import clean_question
+from retrieval.answer.answerer import clean_question
 from retrieval.errors import BadQuestionError, NewsbotError
-from retrieval.hybrid import Retriever
+from retrieval.search.retriever import Retriever
 
 MAX_K = 100
 

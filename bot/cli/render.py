@@ -6,8 +6,8 @@ from datetime import datetime
 
 from bot.freshness import freshness_line
 from ingest.pipeline import IngestReport
-from retrieval.disputes import join_names
-from retrieval.status import IndexStatus
+from retrieval.answer.disputes import join_names
+from retrieval.index.status import IndexStatus
 from retrieval.types import Answer, published_day
 
 

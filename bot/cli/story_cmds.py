@@ -10,8 +10,8 @@ from bot.cli.exits import Exit, UsageError
 from bot.cli.render import render_stories, render_timeline
 from bot.runtime import Runtime
 from bot.settings import Settings
-from retrieval.answering import clean_question
-from retrieval.story_index import list_stories
+from retrieval.answer.answerer import clean_question
+from retrieval.stories.grouping import list_stories
 
 
 def add_date_argument(parser: argparse.ArgumentParser, flag: str, what: str) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.lexical import tokenize
+from retrieval.tokens import tokenize
 
 LEXICAL_WEIGHT = 0.5
 

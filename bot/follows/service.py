@@ -22,10 +22,10 @@ import numpy as np
 from bot.follows.matching import Match, MatchParams, match_topics, story_words, topic_terms
 from bot.follows.store import Follow, FollowStore, PlannedPush, topic_key
 from retrieval.embedding import Encoder
+from retrieval.index.store import IndexStore
 from retrieval.sentences import split_sentences
-from retrieval.store import IndexStore
-from retrieval.stories import Story
-from retrieval.story_index import stories_changed
+from retrieval.stories.grouping import stories_changed
+from retrieval.stories.story import Story
 from retrieval.types import ArticleRecord
 
 logger = logging.getLogger(__name__)

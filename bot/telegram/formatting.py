@@ -17,12 +17,12 @@ from telegram.constants import MessageLimit
 
 from bot.freshness import freshness_line
 from ingest.pipeline import IngestReport
-from retrieval.disputes import join_names
+from retrieval.answer.disputes import join_names
 from retrieval.types import Answer, Citation, published_day
 
 MAX_LEN = MessageLimit.MAX_TEXT_LENGTH
 # Characters per quote, tried in turn until a view fits. A citation quotes up to six sentences
-# (retrieval/extractive.py); past `FOLDED_QUOTE` characters it shows folded (Telegram's
+# (retrieval/answer/extractive.py); past `FOLDED_QUOTE` characters it shows folded (Telegram's
 # expandable blockquote: three lines and a tap to read the rest), so the view stays compact.
 QUOTE_BUDGETS = (1000, 600, 400, 200, 100, 0)
 FOLDED_QUOTE = 200

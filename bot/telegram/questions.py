@@ -40,7 +40,7 @@ from retrieval.errors import (
     NewsbotError,
     StoreUnavailableError,
 )
-from retrieval.timeline import timeline_topic
+from retrieval.stories.timeline import timeline_topic
 
 logger = logging.getLogger(__name__)
 

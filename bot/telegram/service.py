@@ -18,8 +18,8 @@ from bot.settings import ServeSettings
 from bot.telegram.context import BotState
 from ingest.pipeline import IngestReport
 from ingest.sources import parse_sources_file, spec_from_argument
-from retrieval.status import IndexStatus
-from retrieval.timeline import Timeline
+from retrieval.index.status import IndexStatus
+from retrieval.stories.timeline import Timeline
 from retrieval.types import Answer
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import re
 from html import escape
 
 from bot.telegram.formatting import MAX_LEN, split_html, tg_len
-from retrieval.disputes import join_names
+from retrieval.answer.disputes import join_names
 from retrieval.types import parse_published
 
 NOTHING = "Nothing in the news I have matches that topic."

@@ -18,7 +18,7 @@ from bot.telegram.context import BotState
 from devkit.bot_process import build_seed_index
 from devkit.botapi_server import TOKEN, FakeBotApi
 from ingest.pipeline import IngestReport
-from retrieval.status import IndexStatus
+from retrieval.index.status import IndexStatus
 from retrieval.types import Answer, Citation
 
 ADMIN_ID = 777

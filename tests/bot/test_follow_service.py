@@ -12,8 +12,8 @@ import pytest
 from bot.follows.matching import MatchParams
 from bot.follows.service import FollowService
 from bot.follows.store import FollowStore
-from retrieval.store import PassageRow
-from retrieval.stories import Story
+from retrieval.index.store import PassageRow
+from retrieval.stories.story import Story
 from retrieval.types import ArticleRecord
 from tests.retrieval.fakes import HashingEmbedder
 

@@ -8,7 +8,14 @@ import pytest
 from bot.cli.render import render_timeline
 from bot.telegram.timeline_html import NOTHING, timeline_messages
 from devkit import telegram_html
-from retrieval.timeline import Timeline, TimelineEntry, fold_events, lede, timeline_topic, within
+from retrieval.stories.timeline import (
+    Timeline,
+    TimelineEntry,
+    fold_events,
+    lede,
+    timeline_topic,
+    within,
+)
 from retrieval.types import ArticleRecord
 
 WIRE = (
@@ -136,7 +143,7 @@ def test_terminal_view():
 def test_on_topic_keeps_close_hits_their_copies_and_their_stories():
     from dataclasses import replace
 
-    from retrieval.timeline import on_topic
+    from retrieval.stories.timeline import on_topic
     from retrieval.types import Passage, SearchHit
 
     def passage(article_id):

@@ -202,7 +202,7 @@ def test_a_run_killed_while_redating_article_vectors_is_redone_by_the_next(
     """The write step for an index whose article vectors carry their date as `published_ts`
     only (before ARTICLE_TS): killed there, the previous state serves, the flag stays unset,
     and the next run redates them all and commits."""
-    from retrieval.store import ARTICLE_TS
+    from retrieval.index.store import ARTICLE_TS
 
     ingest(news_dir)
     vectors = store.article_vectors_collection()

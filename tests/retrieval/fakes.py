@@ -15,8 +15,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from retrieval.lexical import tokenize
-from retrieval.store import PassageRow, passage_key
+from retrieval.index.store import PassageRow, passage_key
+from retrieval.tokens import tokenize
 from retrieval.types import ArticleRecord, Passage, iso_to_timestamp
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from retrieval.article_cache import ArticleCache
+from retrieval.index.article_cache import ArticleCache
 from retrieval.types import ArticleRecord
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval import answer_words as w
-from retrieval.asking import answers, is_statement, parse_asked, same_word
+from retrieval.answer import answer_words as w
+from retrieval.answer.asking import answers, is_statement, parse_asked, same_word
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,10 @@
-"""The reader's catalog of live articles (retrieval/catalog.py): pure, no store."""
+"""The reader's catalog of live articles (retrieval/search/catalog.py): pure, no store."""
 
 from __future__ import annotations
 
 import random
 
-from retrieval.catalog import Catalog
+from retrieval.search.catalog import Catalog
 from retrieval.types import ArticleRecord
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from retrieval.disputes import (
+from retrieval.answer.disputes import (
     already_side_by_side,
     describe,
     figures,
@@ -17,7 +17,7 @@ from retrieval.disputes import (
     side_by_side,
     singular,
 )
-from retrieval.query import parse_query
+from retrieval.search.query import parse_query
 from retrieval.types import Answer, Citation, SearchHit
 from tests.retrieval.fakes import passage
 

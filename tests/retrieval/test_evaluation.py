@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from retrieval.evaluation import (
+from retrieval.eval.scoring import (
     EvalQuery,
     Evidence,
     contains_answer,

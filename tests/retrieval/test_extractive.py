@@ -5,9 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from retrieval.answering import AnswerParams, NewsAnswerer, clean_question, follow_up_context
-from retrieval.errors import BadQuestionError
-from retrieval.extractive import (
+from retrieval.answer.answerer import AnswerParams, NewsAnswerer, clean_question, follow_up_context
+from retrieval.answer.extractive import (
     ChoiceParams,
     choose,
     compose,
@@ -15,7 +14,8 @@ from retrieval.extractive import (
     score_sentences,
     select,
 )
-from retrieval.query import parse_query
+from retrieval.errors import BadQuestionError
+from retrieval.search.query import parse_query
 from retrieval.types import Passage, SearchHit
 
 NOW = datetime(2021, 3, 20, 12, tzinfo=UTC)

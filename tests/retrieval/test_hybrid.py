@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from retrieval.answering import NewsAnswerer
-from retrieval.hybrid import RetrievalParams, Retriever
-from retrieval.query import mentioned_outlets
+from retrieval.answer.answerer import NewsAnswerer
+from retrieval.search.query import mentioned_outlets
+from retrieval.search.retriever import RetrievalParams, Retriever
 from tests.retrieval.fakes import MemoryStore, dated, passage
 
 NOW = datetime(2021, 3, 20, 12, tzinfo=UTC)
@@ -474,7 +474,7 @@ def test_keeping_up_applies_commits_and_warns_once_per_outage(fake_embedder, cap
         while "tashkent" not in retriever._catalog.articles and time.monotonic() < deadline:
             time.sleep(0.01)
         assert "tashkent" in retriever._catalog.articles
-        with caplog.at_level(logging.WARNING, logger="retrieval.hybrid"):
+        with caplog.at_level(logging.WARNING, logger="retrieval.search.retriever"):
             away["on"], seen = True, away["calls"]
             while away["calls"] < seen + 5 and time.monotonic() < deadline:
                 time.sleep(0.01)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from retrieval.answering import NewsAnswerer, holds_answer
-from retrieval.asking import parse_asked
-from retrieval.extractive import score_sentences
-from retrieval.leading import answering, lead_with, related, says_instead
+from retrieval.answer.answerer import NewsAnswerer, holds_answer
+from retrieval.answer.asking import parse_asked
+from retrieval.answer.extractive import score_sentences
+from retrieval.answer.leading import answering, lead_with, related, says_instead
 from retrieval.types import Answer, Citation
 from tests.retrieval.test_extractive import FakeRetriever, flat_idf, hit, parsed
 

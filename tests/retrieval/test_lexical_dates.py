@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 
-from retrieval.dates import parse_dates
-from retrieval.lexical import tokenize
+from retrieval.search.dates import parse_dates
+from retrieval.tokens import tokenize
 
 NOW = datetime(2021, 3, 20, 12, tzinfo=UTC)
 

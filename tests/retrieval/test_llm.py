@@ -9,7 +9,7 @@ import time
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from retrieval.llm import (
+from retrieval.answer.llm import (
     CANNOT_ANSWER_PHRASE,
     LLMComposer,
     LLMConfigError,
@@ -412,9 +412,9 @@ DELTA = "Officials met in Amaro. The talks in Doha were postponed until April, D
 def test_the_evidence_measure_runs_through_the_llm_path(server):
     """`run_eval` over an answerer whose LLM (scripted, over HTTP) paraphrases: the gold facts
     reach the reader through the citations' quotes, which the extractive ranking chose."""
-    from retrieval.answering import NewsAnswerer
-    from retrieval.evaluation import EvalQuery, Evidence, run_eval
-    from retrieval.hybrid import Retriever
+    from retrieval.answer.answerer import NewsAnswerer
+    from retrieval.eval.scoring import EvalQuery, Evidence, run_eval
+    from retrieval.search.retriever import Retriever
     from tests.retrieval.fakes import HashingEmbedder, MemoryStore, passage
 
     embedder = HashingEmbedder()
@@ -462,8 +462,8 @@ SERRA_DISPLACED = "Shelling displaced thousands of families in the Serra Valley 
 def test_the_llm_path_makes_the_same_decision_before_and_after_the_model(server):
     """A question of a definite kind: the model is asked only when a sentence holds the
     asked-for fact, and its answer stands only when the sentences it cites hold it."""
-    from retrieval.answering import NewsAnswerer
-    from retrieval.hybrid import Retriever
+    from retrieval.answer.answerer import NewsAnswerer
+    from retrieval.search.retriever import Retriever
     from tests.retrieval.fakes import HashingEmbedder, MemoryStore, passage
 
     embedder = HashingEmbedder()

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from retrieval.llm import LLMComposer, build_chat_model
-from retrieval.presenting import present
-from retrieval.query import parse_query
+from retrieval.answer.llm import LLMComposer, build_chat_model
+from retrieval.answer.presenting import present
+from retrieval.search.query import parse_query
 from retrieval.types import SearchHit
 from tests.retrieval.fakes import passage
 from tests.retrieval.openai_server import OpenAIServer, Reply

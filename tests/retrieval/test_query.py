@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from retrieval.dates import DateIntent, parse_dates
-from retrieval.lexical import tokenize
-from retrieval.query import (
+from retrieval.search.dates import DateIntent, parse_dates
+from retrieval.search.query import (
     Query,
     answer_kind,
     mentioned_outlets,
@@ -17,6 +16,7 @@ from retrieval.query import (
     parse_query,
     question_parts,
 )
+from retrieval.tokens import tokenize
 
 NOW = datetime(2021, 3, 20, 12, tzinfo=UTC)
 OUTLETS = {"reuters": "Reuters", "the verge": "The Verge", "verge": "The Verge"}

@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from retrieval.corroboration import carriers, corroborate
-from retrieval.presenting import present
-from retrieval.query import parse_query
-from retrieval.recency import (
+from retrieval.answer.corroboration import carriers, corroborate
+from retrieval.answer.presenting import present
+from retrieval.answer.recency import (
     age_seconds,
     answer_units,
     freshness,
@@ -21,6 +20,7 @@ from retrieval.recency import (
     newest_cited,
     renumber,
 )
+from retrieval.search.query import parse_query
 from retrieval.types import Answer, Carrier, Citation, Freshness, SearchHit
 from tests.retrieval.fakes import passage
 

@@ -1,4 +1,5 @@
-"""The Chroma index (retrieval/store.py) and hybrid search over it: a real Chroma in tmp_path."""
+"""The Chroma index (retrieval/index/store.py) and hybrid search over it: a real Chroma in
+tmp_path."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import numpy as np
 import pytest
 
 from retrieval.errors import IndexNotFoundError, IngestBusyError
-from retrieval.hybrid import Retriever
-from retrieval.store import IndexStore, Lease, open_client, passage_key
+from retrieval.index.store import IndexStore, Lease, open_client, passage_key
+from retrieval.search.retriever import Retriever
 from retrieval.types import ArticleRecord, Passage
 from tests.conftest import SEED
 from tests.retrieval.fakes import MemoryStore, dated, passage
@@ -212,7 +213,7 @@ OTHER_WRITER = """
 import json, sys
 import numpy as np
 from pathlib import Path
-from retrieval.store import IndexStore, open_client
+from retrieval.index.store import IndexStore, open_client
 from tests.retrieval.fakes import passage
 from tests.retrieval.test_store_integration import write_generation
 data, name, text, article, vector = json.loads(sys.argv[1])
@@ -331,10 +332,10 @@ def test_status_reaches_the_store_even_right_after_a_reader_looked(
     """A health check reads the commit record afresh: a reader keeping up (the bot's
     background thread) may have read it a moment before the store went away, and the
     articles come from the local copy, so nothing else would reach the store."""
-    from retrieval import store as store_module
-    from retrieval.article_cache import ArticleCache
     from retrieval.errors import StoreUnavailableError
-    from retrieval.status import index_status
+    from retrieval.index import store as store_module
+    from retrieval.index.article_cache import ArticleCache
+    from retrieval.index.status import index_status
 
     store.article_cache = ArticleCache(tmp_path / "articles.sqlite")
     write_generation(store, TALKS, embedder.encode([p.text for p in TALKS]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retrieval.stories import (
+from retrieval.stories.story import (
     Candidate,
     StoryParams,
     article_vector,
@@ -129,7 +129,7 @@ def test_window_filter():
 
 
 def test_bcubed_counts_labelled_articles_only():
-    from retrieval.story_eval import bcubed, pair_recall
+    from retrieval.eval.story_scoring import bcubed, pair_recall
 
     gold = {"a": "x", "b": "x", "c": "y"}
     perfect = bcubed({"a": "1", "b": "1", "c": "2", "unlabelled": "1"}, gold)
@@ -144,7 +144,7 @@ def test_bcubed_counts_labelled_articles_only():
 
 
 def test_timeline_scores():
-    from retrieval.story_eval import score_timeline
+    from retrieval.eval.story_scoring import score_timeline
 
     events = {"w1": "wire", "w2": "wire", "n": "news"}
     good = score_timeline([("2026-03-01", ["w1", "w2"]), ("2026-03-02", ["n"])], events)

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from retrieval.lexical import tokenize
-from retrieval.textindex import TextIndex, index_terms
+from retrieval.index.text_index import TextIndex, index_terms
+from retrieval.tokens import tokenize
 
 DOCS = [
     ("a:v1:0", "a:v1", "Wire", 1.0, "The envoy spoke about peace talks in Doha."),

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from retrieval.errors import LLMConfigError
-from retrieval.lexical import tokenize
 from retrieval.sentences import split_sentences as sentence_spans
+from retrieval.tokens import tokenize
 from retrieval.types import Answer, Citation, Passage, SearchHit, published_day
 
 if TYPE_CHECKING:

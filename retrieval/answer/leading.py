@@ -1,7 +1,7 @@
 """The sentence an answer leads with, and what a decline says instead (pure).
 
 For a question of a definite kind (`Asked.definite`: who, where, when, how many, why), the
-answer is the one sentence that holds the asked-for fact (`retrieval.asking.answers`), said
+answer is the one sentence that holds the asked-for fact (`retrieval.answer.asking.answers`), said
 first and alone (with a sentence that continues it, "… are invited as well"); the rest of
 the evidence is quoted in the citations, not said. The sentences that hold an answer are
 ranked by the words of the question they hold, the kind of answer, their passage's rank and
@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from retrieval.asking import Asked, answers, focus_share, is_statement, specific
-from retrieval.extractive import Sentence, SentenceKey, with_continuations
+from retrieval.answer.asking import Asked, answers, focus_share, is_statement, specific
+from retrieval.answer.extractive import Sentence, SentenceKey, with_continuations
 from retrieval.types import SearchHit
 
 DECLINE = "The news I have doesn't say."

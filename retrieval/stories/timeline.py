@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from retrieval.hybrid import Retriever
+from retrieval.search.retriever import Retriever
 from retrieval.sentences import split_sentences
-from retrieval.stories import StoryParams, jaccard, processing_order
+from retrieval.stories.story import StoryParams, jaccard, processing_order
 from retrieval.types import ArticleRecord, SearchHit, published_day
 
 # "TOWN (Agency) - " or "TOWN, March 5 (Agency) — " opening a wire story.

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
-from retrieval.lexical import tokenize
-from retrieval.query import Part, Query
+from retrieval.search.query import Part, Query
 from retrieval.sentences import split_sentences
+from retrieval.tokens import tokenize
 from retrieval.types import Citation, SearchHit
 
 _DATE_WORDS = re.compile(

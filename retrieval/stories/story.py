@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.lexical import tokenize
+from retrieval.tokens import tokenize
 from retrieval.types import ArticleRecord
 
 DAY = 86400.0

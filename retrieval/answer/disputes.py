@@ -21,10 +21,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from retrieval.dates import find_days
-from retrieval.lexical import tokenize
-from retrieval.query import Query
+from retrieval.search.dates import find_days
+from retrieval.search.query import Query
 from retrieval.sentences import split_sentences
+from retrieval.tokens import tokenize
 from retrieval.types import Answer, Citation, SearchHit
 
 _UNITS = {

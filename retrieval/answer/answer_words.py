@@ -2,7 +2,7 @@
 the question words and the kinds of answer they ask for, the words that say a sentence holds a
 date, a number, a place or a reason, the focus words that mean the same thing, and the marks of
 text that is never an answer (headings, captions, embedded posts, bylines). Another language
-adds its own lists beside these; `retrieval.asking` only reads them.
+adds its own lists beside these; `retrieval.answer.asking` only reads them.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from retrieval.store import IndexStore
+from retrieval.index.store import IndexStore
 from retrieval.types import ArticleRecord
 
 

@@ -22,8 +22,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from retrieval import answer_words as w
-from retrieval.lexical import STOPWORDS
+from retrieval.answer import answer_words as w
+from retrieval.tokens import STOPWORDS
 
 _WORD = re.compile(r"[\w'’]+(?:[.-][\w'’]+)*", re.UNICODE)
 _LEADING = frozenset("and so but then also ok okay well".split())

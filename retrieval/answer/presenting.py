@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from retrieval.corroboration import corroborate
-from retrieval.disputes import find_disputes, side_by_side
-from retrieval.query import Query
-from retrieval.recency import freshness, latest_first, renumber
+from retrieval.answer.corroboration import corroborate
+from retrieval.answer.disputes import find_disputes, side_by_side
+from retrieval.answer.recency import freshness, latest_first, renumber
+from retrieval.search.query import Query
 from retrieval.types import Answer, SearchHit
 
 

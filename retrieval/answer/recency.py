@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from retrieval.extractive import stem
-from retrieval.lexical import tokenize
-from retrieval.query import Query
+from retrieval.answer.extractive import stem
+from retrieval.search.query import Query
 from retrieval.sentences import split_sentences
+from retrieval.tokens import tokenize
 from retrieval.types import (
     Answer,
     Citation,

@@ -41,8 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.article_cache import ArticleCache
 from retrieval.errors import IndexNotFoundError, IngestBusyError, StoreUnavailableError
+from retrieval.index.article_cache import ArticleCache
 from retrieval.types import ArticleRecord, Passage
 
 logger = logging.getLogger(__name__)

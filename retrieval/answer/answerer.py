@@ -12,10 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from retrieval.asking import Asked, answers, is_statement, parse_asked, weighted
-from retrieval.corroboration import corroborate
-from retrieval.errors import BadQuestionError
-from retrieval.extractive import (
+from retrieval.answer.asking import Asked, answers, is_statement, parse_asked, weighted
+from retrieval.answer.corroboration import corroborate
+from retrieval.answer.extractive import (
     ChoiceParams,
     Sentence,
     SentenceKey,
@@ -25,11 +24,19 @@ from retrieval.extractive import (
     score_sentences,
     select,
 )
-from retrieval.hybrid import Retriever
-from retrieval.leading import DECLINE, answering, declined, lead_with, related, says_instead
-from retrieval.presenting import present
-from retrieval.query import Query
-from retrieval.recency import freshness
+from retrieval.answer.leading import (
+    DECLINE,
+    answering,
+    declined,
+    lead_with,
+    related,
+    says_instead,
+)
+from retrieval.answer.presenting import present
+from retrieval.answer.recency import freshness
+from retrieval.errors import BadQuestionError
+from retrieval.search.query import Query
+from retrieval.search.retriever import Retriever
 from retrieval.sentence_vectors import similarities
 from retrieval.types import Answer, SearchHit
 
@@ -202,7 +209,7 @@ class NewsAnswerer:
         on_topic: bool,
     ) -> Answer:
         """A question asking for a name, place, date, number or reason: led by the sentence
-        that holds it, or declined saying what the news does say (see `retrieval.leading`)."""
+        that holds it, or declined saying what the news does say (see `retrieval.answer.leading`)."""
         p = self.params
         meaning = self.meaning(query, hits)
         deciding = [s for s in sentences if s.hit < p.decide_on]

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import pairwise
 
-from retrieval.dates import DateIntent, parse_dates
-from retrieval.lexical import tokenize
+from retrieval.search.dates import DateIntent, parse_dates
+from retrieval.tokens import tokenize
 
 _KINDS = {  # cue -> the kind of answer; the first cue the question holds wins
     "who": "entity",

@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from retrieval.catalog import Catalog
-from retrieval.dates import DateIntent
 from retrieval.embedding import Encoder
-from retrieval.lexical import tokenize
-from retrieval.query import Query, parse_query
-from retrieval.store import IndexStore, PassageRow
-from retrieval.textindex import TextIndex
+from retrieval.index.store import IndexStore, PassageRow
+from retrieval.index.text_index import TextIndex
+from retrieval.search.catalog import Catalog
+from retrieval.search.dates import DateIntent
+from retrieval.search.query import Query, parse_query
+from retrieval.tokens import tokenize
 from retrieval.types import Passage, SearchHit
 
 logger = logging.getLogger(__name__)

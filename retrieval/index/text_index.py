@@ -23,8 +23,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from retrieval.lexical import tokenize
-from retrieval.store import IndexStore, passage_key
+from retrieval.index.store import IndexStore, passage_key
+from retrieval.tokens import tokenize
 from retrieval.types import Passage, timestamp_or_none
 
 logger = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from retrieval.store import IndexStore, Transaction
-from retrieval.stories import (
+from retrieval.index.store import IndexStore, Transaction
+from retrieval.stories.story import (
     Story,
     StoryParams,
     article_vector,

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from retrieval.store import passage_key
+from retrieval.index.store import passage_key
 from retrieval.types import ArticleRecord
 
 
