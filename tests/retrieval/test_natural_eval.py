@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from retrieval.natural_eval import (
+from retrieval.eval.natural import (
     NaturalQuestion,
     has_keys,
     outcome,

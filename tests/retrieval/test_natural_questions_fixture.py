@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from retrieval.natural_eval import has_keys, load_questions
+from retrieval.eval.natural import has_keys, load_questions
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "questions" / "natural.jsonl"
 KINDS = {"person", "organization", "place", "date", "number", "reason", "yesno", "description"}
