@@ -209,7 +209,7 @@ class NewsAnswerer:
         on_topic: bool,
     ) -> Answer:
         """A question asking for a name, place, date, number or reason: led by the sentence
-        that holds it, or declined saying what the news does say (see `retrieval.answer.leading`)."""
+        that holds it, or declined saying what the news does say (`retrieval.answer.leading`)."""
         p = self.params
         meaning = self.meaning(query, hits)
         deciding = [s for s in sentences if s.hit < p.decide_on]
