@@ -12,7 +12,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from retrieval.answer.asking import Asked, answers, is_statement, parse_asked, weighted
+from retrieval.answer.asking import (
+    Asked,
+    answers,
+    is_statement,
+    named,
+    parse_asked,
+    weighted,
+)
 from retrieval.answer.corroboration import corroborate
 from retrieval.answer.extractive import (
     ChoiceParams,
@@ -145,7 +152,7 @@ def holds_answer(asked: Asked, answer: Answer) -> bool:
     """Whether a written answer's cited sentences (its citations' quotes, the headline for
     context) hold an answer of the kind `asked` wants, tied to its focus."""
     return any(
-        answers(asked, sentence, "", answer.question)
+        answers(asked, sentence, "", answer.question, f"{citation.title}\n{citation.quote}")
         for citation in answer.citations
         for sentence in citation.quote.split(" … ")
     )
@@ -186,6 +193,7 @@ class NewsAnswerer:
         chosen = select(deciding, first, max_sentences=p.max_sentences)
         on_topic = self.answerable(query, first, chosen, deciding)
         asked = weighted(parse_asked(question), self.retriever.idf())
+        asked = named(asked, (hit.passage.text for hit in hits))
         if asked.definite and not query.context:
             return self.answer_led(query, asked, hits, sentences, on_topic=on_topic)
         if asked.checked and not query.context:  # a description: led by its focus, if held

@@ -19,18 +19,19 @@ bylines and fragments from ever being given as answers.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from retrieval.answer import answer_words as w
 from retrieval.tokens import STOPWORDS
 
-_WORD = re.compile(r"[\w'’]+(?:[.-][\w'’]+)*", re.UNICODE)
+_WORD = re.compile(r"[\w'’]+(?:[.,-](?=\w)[\w'’]+)*", re.UNICODE)  # "9,000", "U.S."
 _LEADING = frozenset("and so but then also ok okay well".split())
 _PARTICLES = frozenset("out up off down back away over".split())
 DATE_WINDOW = 12  # words between a date or number and the focus word it is about
 NAME_WINDOW = 8  # words between a name and the word saying what is asked of it
 COUNT_WINDOW = 3  # words between a number and the noun it counts ("34 trained observers")
+COUNT_AFTER = 5  # or after it ("a delegation of six", "startups in the country is 9,000")
 SHORT_FOCUS = 4  # a question with at most this many focus words needs all of them
 LONG_SHARE = 0.75  # a longer one needs this share of them
 _DEFINITE = frozenset({w.PERSON, w.PLACE, w.DATE, w.NUMBER, w.REASON})
@@ -76,6 +77,7 @@ class Asked:
     qualifiers: tuple[str, ...] = ()  # ordinals and numbers any answer must hold ("second")
     phrase: str = ""  # the question as a clause: "how many died", "when the talks start"
     weights: tuple[float, ...] = ()  # each focus word's rarity in the index (`weighted`)
+    names: frozenset[str] = frozenset()  # focus words the news writes as names (`named`)
 
     @property
     def definite(self) -> bool:
@@ -98,6 +100,20 @@ def weighted(asked: Asked, rarity: Callable[[str], float]) -> Asked:
     """`asked` with each focus word weighted by `rarity` (the index's idf): a longer question
     may leave out a common word of its focus, never a rare one."""
     return replace(asked, weights=tuple(rarity(word) for word in asked.focus))
+
+
+def named(asked: Asked, texts: Iterable[str]) -> Asked:
+    """`asked` knowing which focus words are names: those `texts` (the retrieved passages)
+    write capitalised and never in lower case. A name is the subject the sentence may leave to
+    its passage ("He appeared in a Seattle court" in an article on Zhao); the other focus
+    words say what is asked, and the sentence must hold them."""
+    upper: set[str] = set()
+    lower: set[str] = set()
+    for text in texts:
+        for word in words(text):
+            (upper if word[:1].isupper() else lower).add(_base(word))
+    names = frozenset(f for f in asked.focus if _base(f) in upper and _base(f) not in lower)
+    return replace(asked, names=names)
 
 
 def parse_asked(question: str) -> Asked:
@@ -243,17 +259,21 @@ def is_statement(sentence: str) -> bool:
     return True
 
 
-def answers(asked: Asked, sentence: str, context: str = "", question: str = "") -> bool:
+def answers(
+    asked: Asked, sentence: str, context: str = "", question: str = "", passage: str = ""
+) -> bool:
     """Whether `sentence` holds an answer of the kind `asked` wants, tied to its focus;
-    `context` (the sentence before it and the headline) may hold the focus words the sentence
-    leaves out. For a question asking for a description or a yes or no, the focus is all it
-    needs; for a long question (not `Asked.checked`), anything answers."""
+    `context` (the sentence before it) may hold the focus words the sentence leaves out, and
+    `passage` (its passage and headline) the names (`Asked.names`). For a question asking for
+    a description or a yes or no, the focus is all it needs; for a long question (not
+    `Asked.checked`), anything answers."""
     if not asked.checked:
         return True
     tokens = words(sentence)
+    around = words(passage) if asked.names else []
     if not asked.definite:  # the focus is all it asks for: in the sentence itself
-        return _holds_focus(asked, tokens, [])
-    if not _holds_focus(asked, tokens, words(context)):
+        return _holds_focus(asked, tokens, [], around)
+    if not _holds_focus(asked, tokens, words(context), around):
         return False
     asked_words = {t.lower() for t in words(question)} | set(asked.focus)
     return _holds_kind(asked, sentence, tokens, asked_words)
@@ -278,16 +298,27 @@ def specific(asked: Asked, sentence: str) -> bool:
     return False
 
 
-def _holds_focus(asked: Asked, tokens: list[str], context: list[str]) -> bool:
+def _holds_focus(asked: Asked, tokens: list[str], context: list[str], passage: list[str]) -> bool:
+    """The qualifiers in the sentence, the names in the sentence, its context or its passage,
+    the other focus words in the sentence or its context (all of them for a short question,
+    `LONG_SHARE` of their weight for a longer one)."""
     found = tokens + context
     if not all(any(same_word(q, t) for t in tokens) for q in asked.qualifiers):
         return False
+    names = [f for f in asked.focus if f in asked.names]
+    if not all(any(same_word(f, t) for t in found + passage) for f in names):
+        return False
+    if len(names) == len(asked.focus):  # nothing but names: one of them in the sentence
+        return any(same_word(f, t) for f in names for t in tokens)
     held = [any(same_word(f, t) for t in found) for f in asked.focus]
-    if len(asked.focus) <= SHORT_FOCUS:
-        return all(held)
     weights = asked.weights if len(asked.weights) == len(held) else (1.0,) * len(held)
-    total = sum(weights) or 1.0
-    return sum(weight for weight, h in zip(weights, held, strict=True) if h) / total >= LONG_SHARE
+    predicate = [
+        (h, wt) for f, h, wt in zip(asked.focus, held, weights, strict=True) if f not in asked.names
+    ]
+    if len(asked.focus) <= SHORT_FOCUS:
+        return all(h for h, _ in predicate)
+    total = sum(wt for _, wt in predicate) or 1.0
+    return sum(wt for h, wt in predicate if h) / total >= LONG_SHARE
 
 
 def _near_focus(asked: Asked, tokens: list[str], positions: list[int], window: int) -> bool:
@@ -354,7 +385,10 @@ def _holds_count(asked: Asked, sentence: str, tokens: list[str], asked_words: se
     ]
     if asked.counted is not None:
         counted = [i for i, t in enumerate(tokens) if same_word(asked.counted, t)]
-        return any(0 < c - n <= COUNT_WINDOW or n - c == 2 for n in numbers for c in counted)
+        # "34 observers", "a delegation of six", "startups in the country is 9,000"
+        return any(
+            -COUNT_AFTER <= c - n <= COUNT_WINDOW and c != n for n in numbers for c in counted
+        )
     return _near_focus(asked, tokens, numbers, DATE_WINDOW)
 
 

@@ -65,9 +65,14 @@ def answering(
     found = [
         s
         for s in sentences
-        if is_statement(s.text) and answers(asked, s.text, around[(s.hit, s.start)], question)
+        if is_statement(s.text)
+        and answers(asked, s.text, around[(s.hit, s.start)], question, _passage(hits[s.hit]))
     ]
     return ranked(found, meaning, asked)
+
+
+def _passage(hit: SearchHit) -> str:
+    return f"{hit.passage.title}\n{hit.passage.text}"
 
 
 def lead_with(
