@@ -161,7 +161,7 @@ ORDINALS = frozenset(
 # bridge").
 PLACE_PATTERN = re.compile(
     r"\b(?:in|at|to|from|near|outside|inside|across|along|into|on|between|around|within|"
-    r"throughout|through|beyond|toward|towards)\s+(?:the\s+)?([A-Z][\w'’-]+)"
+    r"throughout|through|beyond|toward|towards)\s+(?:(?:the|a|an)\s+)?([A-Z][\w'’-]+)"
 )
 # Words that give a reason.
 REASON_PATTERN = re.compile(

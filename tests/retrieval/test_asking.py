@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.answer import answer_words as w
-from retrieval.answer.asking import answers, is_statement, parse_asked, same_word
+from retrieval.answer.asking import answers, is_statement, named, parse_asked, same_word
 
 
 @pytest.mark.parametrize(
@@ -147,3 +147,21 @@ def test_headings_captions_posts_bylines_and_fragments_are_never_answers(text):
 def test_statements_are_answers():
     assert is_statement("The talks will open in Port Alva on March 16.")
     assert is_statement("“We will not attend,” the spokesman said.")
+
+
+def test_names_may_be_left_to_the_passage_the_rest_of_the_focus_may_not():
+    question = "where did changpeng zhao enter his plea"
+    passage = "Changpeng Zhao stepped down. He appeared in a Seattle court to enter his plea."
+    asked = named(parse_asked(question), [passage])
+    assert asked.names == {"changpeng", "zhao"}
+    sentence = "He appeared in a Seattle court to enter his plea."
+    assert answers(asked, sentence, "", question, passage)
+    assert not answers(asked, sentence, "", question, "He appeared in court in Seattle.")
+    assert not answers(asked, "Zhao appeared in a Seattle court.", "", question, passage)
+
+
+def test_figures_with_separators_count_what_they_follow():
+    passage = "Israel has a lively tech scene. The number of startups in the country is 9,000."
+    asked = named(parse_asked("how many startups are there in israel?"), [passage])
+    sentence = "The number of startups in the country is 9,000."
+    assert answers(asked, sentence, "", "", passage)
