@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from retrieval.answer import answer_words as w
 from retrieval.tokens import STOPWORDS
@@ -270,7 +271,7 @@ def answers(
     if not asked.checked:
         return True
     tokens = words(sentence)
-    around = words(passage) if asked.names else []
+    around = _bases(passage) if asked.names else frozenset()
     if not asked.definite:  # the focus is all it asks for: in the sentence itself
         return _holds_focus(asked, tokens, [], around)
     if not _holds_focus(asked, tokens, words(context), around):
@@ -298,7 +299,15 @@ def specific(asked: Asked, sentence: str) -> bool:
     return False
 
 
-def _holds_focus(asked: Asked, tokens: list[str], context: list[str], passage: list[str]) -> bool:
+@lru_cache(maxsize=64)
+def _bases(text: str) -> frozenset[str]:
+    """The stems of a passage's words, once per passage (its sentences are tested in turn)."""
+    return frozenset(_base(word) for word in words(text))
+
+
+def _holds_focus(
+    asked: Asked, tokens: list[str], context: list[str], passage: frozenset[str]
+) -> bool:
     """The qualifiers in the sentence, the names in the sentence, its context or its passage,
     the other focus words in the sentence or its context (all of them for a short question,
     `LONG_SHARE` of their weight for a longer one)."""
@@ -306,7 +315,7 @@ def _holds_focus(asked: Asked, tokens: list[str], context: list[str], passage: l
     if not all(any(same_word(q, t) for t in tokens) for q in asked.qualifiers):
         return False
     names = [f for f in asked.focus if f in asked.names]
-    if not all(any(same_word(f, t) for t in found + passage) for f in names):
+    if not all(_base(f) in passage or any(same_word(f, t) for t in found) for f in names):
         return False
     if len(names) == len(asked.focus):  # nothing but names: one of them in the sentence
         return any(same_word(f, t) for f in names for t in tokens)
