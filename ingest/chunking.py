@@ -24,6 +24,8 @@ COUNT_BATCH = 512
 
 @dataclass(frozen=True)
 class Chunk:
+    """One passage cut from an article's body: its place in the body, its text and size."""
+
     index: int
     start: int
     end: int
@@ -117,7 +119,7 @@ def _split_huge_words(
 
 
 # Bump when chunking changes in a way that makes old vectors incomparable: a new scheme gets a
-# new collection family (retrieval.index.store.index_name), never a mix of old and new passages.
+# new collection family (retrieval.index.chroma.index_name), never a mix of old and new passages.
 CHUNKING_SCHEME = 1
 
 

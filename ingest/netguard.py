@@ -323,6 +323,8 @@ def _deadline_timeout(clamped: bool, *, what: str) -> Iterator[None]:
 
 
 class _DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every read and write is held to the fetch's deadline."""
+
     def __init__(self, inner: httpcore.NetworkStream):
         self._inner = inner
 

@@ -21,6 +21,7 @@ from ingest.sources import SourceResult, SourceSpec
 from ingest.validators import Validator, ValidatorStore
 from retrieval.embedding import Encoder
 from retrieval.index.store import IndexStore
+from retrieval.languages import detect_language
 from retrieval.sentence_vectors import pack
 from retrieval.sentences import split_sentences
 from retrieval.stories.grouping import NewArticle, group_into_stories, needs_backfill
@@ -38,6 +39,8 @@ ENCODE_GROUP = 1024  # texts per encode call, cut from one global order (see enc
 
 @dataclass
 class IngestReport:
+    """What one ingest did: articles added, updated, unchanged, removed, failures and notes."""
+
     added: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -324,6 +327,7 @@ def article_record(article: Article, chunks: int) -> ArticleRecord:
         origin=article.origin,
         chunks=chunks,
         feed_date=article.feed_date,
+        language=detect_language(f"{article.title}\n{article.body}"),
     )
 
 

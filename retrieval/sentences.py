@@ -9,12 +9,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Sentence ends: . ! ? (optionally closed by quotes/brackets), then space, then a likely start.
+# Sentence ends: . ! ? … and Arabic script's question mark ؟ and full stop ۔ (Urdu, Pashto),
+# optionally closed by quotes/brackets, then space, then a likely start: a capital (Latin or
+# Cyrillic), a digit, or any letter of Arabic script (which has no capitals). The Arabic comma
+# ، separates clauses, as a comma does: it ends no sentence. Chinese and Japanese end one with
+# 。！？ and no space after.
 # Linear time on any input: a match starts only at the first mark of a run (the lookbehind) and
 # never backtracks into it (possessive quantifiers), so a megabyte of "....." costs one pass.
 # Backtracking could never have found another match anyway: a shorter run is followed by a mark
 # or a closer, not by the space the lookahead needs.
-_SENTENCE_END = re.compile(r"""(?<![.!?…])[.!?…]++["'”’)\]]*+(?=\s++["'“‘(\[]?[A-Z0-9])""")
+_SENTENCE_END = re.compile(
+    r"""(?<![.!?…؟۔])[.!?…؟۔]++["'”’»)\]]*+"""
+    r"""(?=\s++["'“‘«„(\[]?[A-Z0-9А-ЯЁЄІЇҐ\u0620-\u064A\u0660-\u0669\u066E-\u06D3\u06F0-\u06F9])"""
+    r"""|(?<![。！？])[。！？]++[」』”）]*+(?=\S)"""
+)
 _ABBREVIATIONS = frozenset(
     {
         "mr",
@@ -66,6 +74,8 @@ _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 
 @dataclass(frozen=True)
 class Span:
+    """A sentence's offsets in its text."""
+
     start: int
     end: int
 

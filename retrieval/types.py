@@ -29,6 +29,7 @@ class Passage:
     text_hash: str  # of the text that was embedded: never embed the same text twice
     origin: str  # the source (path, URL, feed) the article came from: pruning works per origin
     attribution: str | None = None
+    language: str = ""  # ISO 639-1 of its article (retrieval.languages); "" unknown
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class Citation:
     article_id: str
     also_in: tuple[str, ...] = ()  # other outlets that carried the same passage
     carriers: tuple[Carrier, ...] = ()  # their copies: outlet, headline, link, date
+    language: str = ""  # of the article quoted (ISO 639-1), "" unknown
 
     @classmethod
     def quoting(
@@ -146,6 +148,7 @@ class Citation:
             quote=quote,
             article_id=passage.article_id,
             also_in=also_in,
+            language=passage.language,
         )
 
 
@@ -231,10 +234,11 @@ class ArticleRecord:
     added: int = 0
     removed: int = 0
     feed_date: str | None = None  # what its feed entry said (feeds only), to skip refetching
-    # The story it belongs to (retrieval/stories.py): the id of the story's first article,
+    # The story it belongs to (retrieval/stories/story.py): the id of the story's first article,
     # so a story keeps its id as it grows. "" for records written before stories existed,
     # until the next ingest backfills them.
     story_id: str = ""
+    language: str = ""  # ISO 639-1, detected at ingest (retrieval.languages); "" unknown
 
     @property
     def key(self) -> str:
@@ -277,6 +281,8 @@ class ArticleRecord:
             meta["feed_date"] = self.feed_date
         if self.story_id:
             meta["story_id"] = self.story_id
+        if self.language:
+            meta["language"] = self.language
         if self.published_ts is not None:
             meta["published_ts"] = self.published_ts
         return meta
@@ -299,4 +305,5 @@ class ArticleRecord:
             removed=int(meta.get("removed", 0)),
             feed_date=meta.get("feed_date"),
             story_id=str(meta.get("story_id") or ""),
+            language=str(meta.get("language") or ""),
         )

@@ -18,7 +18,8 @@ from ingest.chunking import ChunkingParams
 from ingest.netguard import guarded_client
 from ingest.pipeline import run_ingest
 from ingest.sources import read_source, spec_from_argument
-from retrieval.index.store import IndexStore, index_name, open_client
+from retrieval.index.chroma import index_name, open_client
+from retrieval.index.store import IndexStore
 from tests.retrieval.fakes import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]

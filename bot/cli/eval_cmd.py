@@ -25,10 +25,11 @@ from bot.cli.exits import Exit, fail
 from bot.cli.progress import terminal_progress
 from bot.runtime import Runtime
 from bot.settings import Settings
-from retrieval.eval.natural import load_questions, run_natural_eval, split_questions
+from retrieval.eval.natural import NaturalReport, load_questions, run_natural_eval, split_questions
 from retrieval.eval.scoring import (
     QUERIES_FILE,
     EvalQuery,
+    EvalReport,
     load_queries,
     run_eval,
     split_queries,
@@ -77,6 +78,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> Exit:
+    """`newsbot eval`: a MultiHop-RAG-format DATASET_DIR, or a natural-question --questions FILE."""
     questions = getattr(args, "questions", None)
     if questions is not None and args.dataset is not None:
         return fail("give DATASET_DIR or --questions FILE, not both", Exit.USAGE)
@@ -84,6 +86,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> Exit:
         return cmd_eval_questions(args, settings)
     if args.dataset is None:
         return fail("give DATASET_DIR or --questions FILE", Exit.USAGE)
+    return cmd_eval_dataset(args, settings)
+
+
+def cmd_eval_dataset(args: argparse.Namespace, settings: Settings) -> Exit:
+    """`newsbot eval DATASET_DIR`: retrieval and answer figures on a MultiHop-RAG-format split."""
     problem = _usage_problem(args)
     if problem:
         return fail(problem, Exit.USAGE)
@@ -130,18 +137,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> Exit:
             k=args.k,
             progress=(lambda done, total: bars("evaluating", done, total)) if bars else None,
         )
-    if args.json:
-        per_query = bool(getattr(args, "per_query", False))
-        data = {
-            "dataset": str(args.dataset),
-            "split": args.split,
-            **report.to_dict(per_query=per_query),
-        }
-        print(json.dumps(data, ensure_ascii=False))
-    else:
-        print(f"{args.dataset} ({args.split} split)")
-        print(report.render())
-    return Exit.OK
+    return _print_report(args, report, source=("dataset", args.dataset))
 
 
 def cmd_eval_questions(args: argparse.Namespace, settings: Settings) -> Exit:
@@ -185,16 +181,20 @@ def cmd_eval_questions(args: argparse.Namespace, settings: Settings) -> Exit:
             answer=answerer.answer,
             progress=(lambda done, total: bars("answering", done, total)) if bars else None,
         )
+    return _print_report(args, report, source=("questions_file", path))
+
+
+def _print_report(
+    args: argparse.Namespace, report: EvalReport | NaturalReport, *, source: tuple[str, Path]
+) -> Exit:
+    """The figures as JSON (`--json`, with every query's result under `--per-query`) or a table."""
+    name, where = source
     if args.json:
         per_query = bool(getattr(args, "per_query", False))
-        data = {
-            "questions_file": str(path),
-            "split": args.split,
-            **report.to_dict(per_query=per_query),
-        }
+        data = {name: str(where), "split": args.split, **report.to_dict(per_query=per_query)}
         print(json.dumps(data, ensure_ascii=False))
     else:
-        print(f"{path} ({args.split} split)")
+        print(f"{where} ({args.split} split)")
         print(report.render())
     return Exit.OK
 

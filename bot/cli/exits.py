@@ -7,6 +7,8 @@ from enum import IntEnum
 
 
 class Exit(IntEnum):
+    """The command line's exit codes."""
+
     OK = 0
     FAILED = 1  # something failed: a source, the store, the model, the token
     USAGE = 2  # bad usage or a bad setting

@@ -19,6 +19,8 @@ def terminal_progress(enabled: bool, labels: dict[str, str] | None = None, *, tr
 
 
 class StageBars:
+    """One rich progress bar per stage on stderr; called as `(stage, done, total)`."""
+
     def __init__(self, labels: dict[str, str], *, transient: bool):
         self.labels = labels
         self.transient = transient

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.cli.exits import Exit, UsageError
-from bot.cli.render import render_answer, render_hits
+from bot.cli.render import render_answer_text, render_hits
 from bot.runtime import Runtime
 from bot.settings import Settings
 from retrieval.answer.answerer import clean_question
@@ -71,7 +71,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> Exit:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:
-        print(render_answer(answer, now=datetime.now(UTC)))
+        print(render_answer_text(answer, now=datetime.now(UTC)))
     return Exit.OK
 
 

@@ -8,6 +8,7 @@ from bot.freshness import freshness_line
 from ingest.pipeline import IngestReport
 from retrieval.answer.disputes import join_names
 from retrieval.index.status import IndexStatus
+from retrieval.languages import in_language, languages_line
 from retrieval.types import Answer, published_day
 
 
@@ -52,6 +53,8 @@ def render_status(status: IndexStatus) -> str:
         f"outlets:     {len(status.outlets)}: {outlets}{f' and {more} more' if more > 0 else ''}",
         f"published:   {dates}{undated}",
     ]
+    if status.languages:
+        lines.append(f"languages:   {languages_line(status.languages)}")
     last = status.last_ingest or {}
     if last:
         lines.append(
@@ -76,7 +79,7 @@ def render_hits(result: dict) -> str:
     return "\n".join(blocks)
 
 
-def render_answer(answer: Answer, now: datetime | None = None) -> str:
+def render_answer_text(answer: Answer, now: datetime | None = None) -> str:
     """The answer, its sources (each naming every outlet that carried it, each copy's link
     below) and, with `now`, how fresh the news is."""
     lines = [answer.text]
@@ -85,7 +88,11 @@ def render_answer(answer: Answer, now: datetime | None = None) -> str:
     for c in answer.citations:
         others = [carrier.source for carrier in c.carriers] or list(c.also_in)
         outlets = f"carried by {join_names([c.source, *others])}" if others else c.source
-        lines.append(f"[{c.n}] {c.title} — {outlets}, {day(c.published_at)}")
+        language = in_language(c.language)
+        lines.append(
+            f"[{c.n}] {c.title} — {outlets}, {day(c.published_at)}"
+            + (f", {language}" if language else "")
+        )
         if c.url:
             lines.append(f"    {c.url}")
         for carrier in c.carriers:

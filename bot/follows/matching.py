@@ -33,12 +33,16 @@ LEXICAL_WEIGHT = 0.5
 
 @dataclass(frozen=True)
 class MatchParams:
+    """The thresholds a story must pass to match a topic (calibrated on dev, see above)."""
+
     threshold: float = 1.10
     min_dense: float = 0.30
 
 
 @dataclass(frozen=True)
 class Match:
+    """A story's two signals against one topic, and whether they pass `MatchParams`."""
+
     dense: float
     lexical: float
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from bot.follows.matching import Match, MatchParams, match_topics, story_words, topic_terms
 from bot.follows.store import Follow, FollowStore, PlannedPush, topic_key
-from retrieval.embedding import Encoder
+from retrieval.embedding import Encoder, encode_queries
 from retrieval.index.store import IndexStore
 from retrieval.sentences import split_sentences
 from retrieval.stories.grouping import stories_changed
@@ -56,6 +56,8 @@ class StoryText:
 
 @dataclass(frozen=True)
 class PlanReport:
+    """What one `plan()` did: the generations it covered, the stories and pushes it found."""
+
     since: int
     upto: int
     stories: int
@@ -65,6 +67,8 @@ class PlanReport:
 
 @dataclass
 class Matched:
+    """A story that matched a follow, how well, and its articles new since the last push."""
+
     story: StoryText
     follow: Follow
     how: Match
@@ -107,6 +111,8 @@ def push_message(
 
 
 class FollowService:
+    """Plans the pushes after each commit and answers "what's new" for a chat's follows."""
+
     def __init__(
         self,
         store: IndexStore,
@@ -123,7 +129,7 @@ class FollowService:
         self.changed = changed
 
     def encode_topic(self, topic: str) -> np.ndarray:
-        return self.model.encode([topic])[0]
+        return encode_queries(self.model, [topic])[0]
 
     def start(self) -> int:
         """Plan from the committed generation on (unless planning started already)."""

@@ -96,6 +96,8 @@ def topic_key(topic: str) -> str:
 
 @dataclass(frozen=True)
 class Follow:
+    """A topic one chat follows, with its embedding."""
+
     chat_id: int
     topic: str
     vector: np.ndarray
@@ -120,6 +122,8 @@ class PlannedPush:
 
 @dataclass(frozen=True)
 class PendingPush:
+    """A push planned for one chat and story, waiting to be sent (claimed once)."""
+
     id: int
     chat_id: int
     story_id: str

@@ -57,6 +57,8 @@ async def status_command(update: Update, context: BotContext) -> None:
 
 @dataclass(frozen=True)
 class IngestRequest:
+    """An ingest asked for from the chat: what to read and the status message to edit."""
+
     title: str
     chat_id: int
     message_id: int

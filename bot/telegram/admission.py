@@ -12,6 +12,8 @@ from bot.telegram.ratelimit import RateLimiter
 
 @dataclass(frozen=True)
 class Refusal:
+    """Why a question is not taken, and the sentence that tells the user."""
+
     reason: str  # "empty", "too_long" or "rate_limited"
     text: str  # the HTML sentence to send
     retry_after: float = 0.0

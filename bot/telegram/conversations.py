@@ -13,6 +13,8 @@ TURN_TTL = 30 * 60.0  # seconds: a question an hour later starts afresh
 
 
 class Conversations:
+    """The last few turns per conversation, bounded in turns, age and conversations."""
+
     def __init__(
         self,
         turns: int,
@@ -45,9 +47,6 @@ class Conversations:
         self._turns[key] = turns  # most recently used last
         while len(self._turns) > self.max_conversations:
             self._turns.popitem(last=False)
-
-    def clear(self, key: Hashable) -> None:
-        self._turns.pop(key, None)
 
     def __len__(self) -> int:
         return len(self._turns)

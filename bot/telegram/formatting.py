@@ -18,6 +18,7 @@ from telegram.constants import MessageLimit
 from bot.freshness import freshness_line
 from ingest.pipeline import IngestReport
 from retrieval.answer.disputes import join_names
+from retrieval.languages import in_language, languages_line
 from retrieval.types import Answer, Citation, published_day
 
 MAX_LEN = MessageLimit.MAX_TEXT_LENGTH
@@ -70,9 +71,8 @@ def citation_line(citation: Citation, *, quote_chars: int = 0) -> str:
     title = escape(citation.title.strip() or "Untitled")
     if citation.url and re.match(r"https?://", citation.url, flags=re.IGNORECASE):
         title = f'<a href="{escape(citation.url, quote=True)}">{title}</a>'
-    details = [
-        escape(part) for part in (outlets_of(citation), _date(citation.published_at)) if part
-    ]
+    parts = (outlets_of(citation), _date(citation.published_at), in_language(citation.language))
+    details = [escape(part) for part in parts if part]
     line = f"[{citation.n}] {title}" + (f" — {', '.join(details)}" if details else "")
     if quote_chars and citation.quote.strip():
         quote = shorten(citation.quote, quote_chars)
@@ -164,10 +164,6 @@ def inline_message(answer: Answer, *, limit: int = MAX_LEN, now: datetime | None
     return sources_message(answer, answer_in_last=True, limit=limit, now=now)
 
 
-def decline_html(text: str) -> str:
-    return escape(text)
-
-
 # -- splitting -------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"(<[^<>]+>)|(&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);)|([^<&]+|[<&])")
@@ -177,6 +173,8 @@ _WORD_PIECE = 200  # longer runs without spaces are cut into pieces of this size
 
 @dataclass(frozen=True)
 class _Unit:
+    """One indivisible piece of HTML when a message is split: a tag, an entity or text."""
+
     text: str
     kind: str  # "open", "close", "entity", "word", "space", "newline"
 
@@ -350,6 +348,11 @@ def status_html(
         lines = [
             f"<b>Index</b>: {status.articles} articles, {status.chunks} passages",
             f"<b>Outlets</b> ({len(status.outlets)}): {_outlets(status.outlets)}",
+            *(
+                [f"<b>Languages</b>: {escape(languages_line(status.languages))}"]
+                if status.languages
+                else []
+            ),
             f"<b>Published</b>: {_date_range(status.first_published, status.last_published)}"
             + (f"; {status.undated_articles} undated" if status.undated_articles else ""),
         ]

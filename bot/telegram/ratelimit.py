@@ -14,6 +14,8 @@ MAX_KEYS = 50_000  # past this many tracked users/chats, idle ones are forgotten
 
 @dataclass(frozen=True)
 class Decision:
+    """Whether a question may be asked now, and if not, when."""
+
     allowed: bool
     retry_after: float = 0.0  # seconds until the next question would be allowed
 
@@ -52,6 +54,8 @@ class SlidingWindow:
 
 
 class RateLimiter:
+    """Per-user and per-chat sliding windows; a question counts only when both allow it."""
+
     def __init__(
         self,
         *,

@@ -26,6 +26,8 @@ MAX_KEY_CHARS = 32  # ours are 8 + a few characters; longer ones are forged
 
 
 class ShownArchive(Protocol):
+    """Where shown answers outlive the process (the bot's SQLite state file)."""
+
     def keep_shown(self, key: str, answer: dict, *, answer_in_last: bool) -> None: ...
 
     def shown(self, key: str) -> tuple[dict, bool] | None: ...
@@ -33,11 +35,15 @@ class ShownArchive(Protocol):
 
 @dataclass(frozen=True)
 class Shown:
+    """An answer behind a Sources button, and whether the button's message holds it."""
+
     answer: Answer
     answer_in_last: bool  # the button's message holds the answer text too
 
 
 class RecentAnswers:
+    """The recent answers by button key: in memory, bounded, and in the archive when given."""
+
     def __init__(self, maxsize: int = MAX_ANSWERS, archive: ShownArchive | None = None):
         self.maxsize = maxsize
         self.archive = archive

@@ -32,6 +32,8 @@ def retry_after_seconds(error: RetryAfter) -> float:
 
 
 class RetryingLimiter(BaseRateLimiter[None]):
+    """PTB's rate-limiter hook, used to retry every Bot API call on 429 and network errors."""
+
     def __init__(
         self,
         *,

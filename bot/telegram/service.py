@@ -28,6 +28,8 @@ Progress = Callable[[str, int, int], None]
 
 
 class NewsService:
+    """The blocking side the handlers call (answers, status, ingests), built once at start-up."""
+
     def __init__(self, settings: ServeSettings, runtime: Runtime):
         self.settings = settings
         self.runtime = runtime

@@ -72,6 +72,8 @@ async def health(service: NewsService, *, within: float = HEALTH_TIMEOUT) -> tup
 
 
 class _Base(tornado.web.RequestHandler):
+    """What every handler of the web server shares: the bot application and its service."""
+
     def initialize(self, bot_app: Application, secret: str | None = None) -> None:
         self.bot_app = bot_app  # tornado's own `self.application` is the web app
         self.secret = secret
@@ -85,6 +87,8 @@ class _Base(tornado.web.RequestHandler):
 
 
 class WebhookHandler(_Base):
+    """POST of an update from Telegram, checked for the secret header."""
+
     SUPPORTED_METHODS = ("POST",)
 
     async def post(self) -> None:
@@ -111,6 +115,8 @@ class WebhookHandler(_Base):
 
 
 class HealthHandler(_Base):
+    """GET /healthz: whether the bot and its index are up."""
+
     SUPPORTED_METHODS = ("GET",)
 
     async def get(self) -> None:
@@ -121,6 +127,8 @@ class HealthHandler(_Base):
 
 
 class MetricsHandler(_Base):
+    """GET /metrics: the bot's counters for Prometheus."""
+
     SUPPORTED_METHODS = ("GET",)
 
     def get(self) -> None:
@@ -129,6 +137,8 @@ class MetricsHandler(_Base):
 
 
 class _App(tornado.web.Application):
+    """The tornado application, without a log line per request."""
+
     def log_request(self, handler: tornado.web.RequestHandler) -> None:
         """Quiet: one log line per webhook call would drown the bot's own lines."""
 

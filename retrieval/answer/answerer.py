@@ -60,6 +60,8 @@ _PRONOUN = re.compile(
 
 
 class Composer(Protocol):
+    """Writes an answer from the hits (the LLM composer); None leaves the extractive one."""
+
     def compose(
         self,
         question: str,
@@ -159,6 +161,8 @@ def holds_answer(asked: Asked, answer: Answer) -> bool:
 
 
 class NewsAnswerer:
+    """Answers a question: retrieve, decide whether the news answers it, compose with citations."""
+
     def __init__(
         self,
         retriever: Retriever,

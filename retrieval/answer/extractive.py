@@ -43,6 +43,8 @@ _PLACE = re.compile(r"\b(?:in|at|to|from|near)\s+[A-Z][a-z]+")
 
 @dataclass(frozen=True)
 class Sentence:
+    """A scored sentence of one hit, a candidate for the answer."""
+
     hit: int  # index into the hits
     start: int  # offsets in the passage text
     end: int

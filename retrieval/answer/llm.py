@@ -162,7 +162,7 @@ def _split_lines(text: str) -> list[list[str]]:
     return lines
 
 
-def split_sentences(text: str) -> list[str]:
+def answer_sentences(text: str) -> list[str]:
     """Sentences of an answer: lines first (models write lists), then at . ! ? + capital."""
     return [sentence for line in _split_lines(text) for sentence in line]
 

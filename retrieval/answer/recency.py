@@ -4,7 +4,8 @@ When a later report changes what earlier ones said (invited → withdrew, schedu
 the answer leads with the later report, dated, and keeps the earlier ones after it, dated too:
 "Latest, 13 March 2026: The Northern Alliance has withdrawn from the talks … [1] Earlier,
 9 March 2026: The Northern Alliance will take part … [2]". A *change* is a sentence with a
-word of reversal (withdrew, pulled out, postponed, cancelled, called off, no longer, …) that
+word of reversal (withdrew, pulled out, postponed, cancelled, called off, no longer, …; or
+вышел из, انسحب, انصراف … in the other supported languages) that
 holds at least half of the question's terms, in an article dated after one the answer cites.
 Questions that ask about now ("still", "currently", "now", `Query.current`, or "latest") put
 the newest cited report first even without a word of reversal.
@@ -38,13 +39,24 @@ _CHANGE = re.compile(
     r"|resched\w+|no\s+longer|not\s+(?:take\s+part|attend|join|participate|go\s+ahead|sign))\b",
     re.IGNORECASE,
 )
+# The same words in the other supported languages. Russian and Ukrainian by stem; Arabic script
+# without word boundaries, since "and"/"then" (و ف) and articles attach to the word in front.
+_CHANGE_OTHER = re.compile(
+    r"\b(?:отозва\w*|вы(?:шел|шла|шли|ходит)\s+из|ви(?:йшов|йшла|йшли|ходить)\s+з|отказал\w*"
+    r"|відмовив\w*|отлож\w+|відклад\w+|відкла\w+|перенес[еёл]\w*|відклика\w*|отмен\w+"
+    r"|скасова\w+|приостанов\w+|призупин\w+|больше\s+не|більше\s+не|бойкот\w*)"
+    r"|انسحا|انسحب|ينسحب|إلغاء|ألغ[ىتي]|تأجيل|أرجأ|إرجاء|تعليق|مقاطعة"  # Arabic
+    r"|انصراف|کناره‌گیری|لغو|تعویق|به تأخیر|تحریم"  # Persian
+    r"|ووت|لغوه|وځنډ|ځنډول|بایکاټ",  # Pashto
+    re.IGNORECASE,
+)
 _UNIT = re.compile(r".+?(?:\[\d+\])+(?=\s|$)|.+$")
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
 def is_change(sentence: str) -> bool:
     """Whether a sentence reports a reversal: withdrew, postponed, called off, no longer…"""
-    return bool(_CHANGE.search(sentence))
+    return bool(_CHANGE.search(sentence) or _CHANGE_OTHER.search(sentence))
 
 
 def answer_units(text: str) -> list[tuple[str, tuple[int, ...]]]:

@@ -51,6 +51,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class EvalQuery:
+    """One MultiHop-RAG question with its gold answer and evidence."""
+
     index: int  # 0-based position in MultiHopRAG.json: decides the split
     query: str
     answer: str
@@ -258,6 +260,8 @@ class QueryResult:
 
 @dataclass(frozen=True)
 class TypeScore:
+    """The scores of one question type."""
+
     queries: int
     hits_at_4: float
     hits_at_10: float
@@ -270,6 +274,8 @@ class TypeScore:
 
 @dataclass
 class EvalReport:
+    """The scores of one evaluation run, overall and by question type."""
+
     k: int
     queries: int  # all queries scored, null ones included
     answerable: int

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Bcubed:
+    """B-cubed precision and recall of stories against labels."""
+
     precision: float
     recall: float
     items: int
@@ -62,6 +64,8 @@ def pair_recall(predicted: Mapping[str, str], pairs: Iterable[tuple[str, str]]) 
 
 @dataclass(frozen=True)
 class TimelineScore:
+    """How one timeline scores against its labelled events."""
+
     coverage: float  # labelled events with an entry
     precision: float  # entries wholly on the topic
     ordered: bool  # entry days never go back

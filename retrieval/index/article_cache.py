@@ -25,7 +25,9 @@ from pathlib import Path
 
 from retrieval.types import ArticleRecord
 
-SCHEMA = 3  # 2: records carry story_id; 3: one column per field (2 is converted in place)
+# 2: records carry story_id; 3: one column per field; 4: records carry their language
+# (2 and 3 are converted in place)
+SCHEMA = 4
 FIELDS = tuple(f.name for f in dataclasses.fields(ArticleRecord))
 _COLUMNS = ", ".join(FIELDS)
 _MARKS = ", ".join("?" * (len(FIELDS) + 1))
@@ -45,6 +47,8 @@ def _record(row: tuple) -> ArticleRecord:
 
 
 class ArticleCache:
+    """The article records in SQLite, caught up by each commit's changes."""
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,6 +66,11 @@ class ArticleCache:
                     _INSERT, [_row(ArticleRecord(**json.loads(record))) for (record,) in old]
                 )
                 db.execute("DROP TABLE articles")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+            elif schema == 3:  # records of before languages were detected: unknown, ""
+                columns = {row[1] for row in db.execute("PRAGMA table_info(records)")}
+                if "language" not in columns:
+                    db.execute("ALTER TABLE records ADD COLUMN language TEXT NOT NULL DEFAULT ''")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
             elif schema != SCHEMA:
                 db.execute("DROP TABLE IF EXISTS articles")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from retrieval.index.store import IndexStore
@@ -12,6 +12,8 @@ from retrieval.types import ArticleRecord
 
 @dataclass(frozen=True)
 class IndexStatus:
+    """What the index holds, as `newsbot status` and /status show it."""
+
     articles: int
     chunks: int
     outlets: dict[str, int]  # outlet -> articles, most first
@@ -22,6 +24,8 @@ class IndexStatus:
     model: str
     store: str
     collection: str | None
+    # ISO 639-1 ("" unknown: indexed before languages were detected) -> articles, most first
+    languages: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -35,6 +39,7 @@ def summarize(articles: list[ArticleRecord]) -> dict[str, Any]:
         "articles": len(articles),
         "chunks": sum(a.chunks for a in articles),
         "outlets": dict(outlets.most_common()),
+        "languages": dict(Counter(a.language for a in articles).most_common()),
         "first_published": dates[0] if dates else None,
         "last_published": dates[-1] if dates else None,
         "undated_articles": sum(1 for a in articles if not a.published_at),

@@ -2,11 +2,10 @@
 
 A news index only grows, so an ingest writes only what changed and never copies the rest:
 
-- Every article version (an article's text at one content hash) is one record in the
-  *articles* collection, holding the article-level facts once (title, outlet, date, url,
-  hash, origin, passage count) and two generation numbers: `added`, the ingest that wrote it,
-  and `removed`, the ingest that retired it (0 while live). Its passages, in the *passages*
-  collection, carry the same `added` and an id made of the article, the version and the chunk.
+- Every article version (an article's text at one content hash) is one *articles* record of its
+  facts (title, outlet, date, url, hash, origin, language, passage count) and two generations:
+  `added`, the ingest that wrote it, and `removed`, the one that retired it (0 while live). Its
+  *passages* carry the same `added` and an id of the article, version and chunk.
 - An ingest writes generation N = committed + 1: new versions with `added=N`, `removed=N` on
   the versions it replaces or prunes; then one metadata write (`committed=N`) makes all of it
   visible at once. A reader at generation G sees exactly the versions with `added <= G` and
@@ -16,24 +15,16 @@ A news index only grows, so an ingest writes only what changed and never copies 
   retired before the previous commit are deleted then too: in-flight readers of the previous
   generation still find theirs.
 - One ingest at a time: a lock file in the data directory, and for a shared Chroma server a
-  lease in the store itself, renewed while held, that a killed holder loses within
-  `lease_seconds`.
+  lease in the store itself (lease.py). Writing is transaction.py's, migrations migrations.py's.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import hashlib
 import json
 import logging
-import os
-import re
-import secrets
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,39 +34,17 @@ import numpy as np
 
 from retrieval.errors import IndexNotFoundError, IngestBusyError, StoreUnavailableError
 from retrieval.index.article_cache import ArticleCache
+from retrieval.index.chroma import PAGE, HnswParams, live_at, nearest_records, paged_records
+from retrieval.index.lease import Lease
+from retrieval.index.migrations import legacy_collections
+from retrieval.index.transaction import Transaction
 from retrieval.types import ArticleRecord, Passage
 
 logger = logging.getLogger(__name__)
 
-PAGE = 2000  # records per Chroma call: large enough to be fast, small enough for its limits
-NO_VECTOR = [0.0]
 # One answer asks for the commit record several times (parsing, search, idf, freshness):
 # a read this recent is reused, so a commit elsewhere is seen within this many seconds more.
 COMMIT_READ_REUSE = 0.25  # article records need an embedding; they are never searched by one
-# The date of an article vector, under a name no passage carries: Chroma keeps every
-# collection's metadata in one table, so a date-window query of the article vectors on
-# `published_ts` also ranged over the passages' dates (5 s per query at 1M passages, 20 per
-# ingest) while this key finds only article vectors (milliseconds).
-ARTICLE_TS = "article_ts"
-
-
-@dataclass(frozen=True)
-class HnswParams:
-    """Index parameters, chosen by measurement (docs/benchmarks.md)."""
-
-    max_neighbors: int = 16
-    ef_construction: int = 100
-    ef_search: int = 200  # recall@10 0.999 against exact search on MultiHop-RAG's 12.9k passages
-
-    def configuration(self) -> dict[str, Any]:
-        return {
-            "hnsw": {
-                "space": "cosine",
-                "max_neighbors": self.max_neighbors,
-                "ef_construction": self.ef_construction,
-                "ef_search": self.ef_search,
-            }
-        }
 
 
 @dataclass(frozen=True)
@@ -108,59 +77,8 @@ class PassageRow:
             text_hash=self.text_hash,
             origin=article.origin,
             attribution=article.attribution,
+            language=article.language,
         )
-
-
-def passage_key(passage_id: str) -> str:
-    """The article version of a passage id: "article:version:chunk" -> "article:version"."""
-    return passage_id.rsplit(":", 1)[0]
-
-
-def index_name(model: str, chunk_tokens: int, chunk_overlap: int, scheme: int) -> str:
-    """A collection family per model and chunking: vectors of different setups never mix."""
-    slug = re.sub(r"[^a-zA-Z0-9]+", "-", Path(model).name or model).strip("-").lower()[:40]
-    digest = hashlib.sha1(f"{model}|{chunk_tokens}|{chunk_overlap}|{scheme}".encode()).hexdigest()[
-        :8
-    ]
-    return f"newsbot-{slug or 'model'}-{chunk_tokens}t{chunk_overlap}o-{digest}"
-
-
-def open_client(data_dir: Path, host: str | None = None, port: int = 8000, *, fresh: bool = False):
-    """An embedded Chroma under `data_dir`, or a Chroma server when `host` is given.
-
-    `fresh`: a new embedded instance rather than the one this process already holds for that
-    directory (chromadb shares one per path), so vectors other processes wrote are loaded."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    try:
-        if host:
-            return chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
-        path = Path(data_dir) / "chroma"
-        path.mkdir(parents=True, exist_ok=True)
-        if fresh:
-            from chromadb.api.shared_system_client import SharedSystemClient
-
-            # Not stopped: searches still running on the old instance finish on it.
-            SharedSystemClient._identifier_to_system.pop(str(path), None)
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    except Exception as exc:
-        where = f"the Chroma server at {host}:{port}" if host else f"the index in {data_dir}"
-        logger.warning("cannot open %s: %s", where, exc)  # the library's own words
-        raise StoreUnavailableError(
-            f"cannot open {where} ({type(exc).__name__}); details are in the log"
-        ) from exc
-
-
-def live_at(generation: int) -> dict:
-    """Chroma filter: article versions a reader at `generation` sees."""
-    return {
-        "$and": [
-            {"added": {"$lte": generation}},
-            {"$or": [{"removed": 0}, {"removed": {"$gt": generation}}]},
-        ]
-    }
 
 
 class IndexStore:
@@ -187,7 +105,7 @@ class IndexStore:
         self.lease_seconds = lease_seconds
         self._lock_path = Path(lock_dir) / f"{name}.lock"
         self._collections: dict[str, Any] = {}
-        self._lease: Lease | None = None
+        self.active_lease: Lease | None = None
         self._commit_read: tuple[float, dict[str, Any]] | None = None
         # A local copy of the article records (None: read them from Chroma every time).
         self.article_cache = article_cache
@@ -237,7 +155,7 @@ class IndexStore:
             ) from exc
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def writing(self) -> Iterator[None]:
         """A failed write (a full disk, the server gone) as one clear error: the committed
         generation is untouched and the next run removes what this one wrote."""
         try:
@@ -332,7 +250,7 @@ class IndexStore:
         for key in ("added", "removed", "story_at"):
             with self._reading():
                 pages = list(
-                    _pages(
+                    paged_records(
                         self.articles_collection(),
                         include=["metadatas"],
                         where={key: {"$gt": since}},
@@ -348,7 +266,7 @@ class IndexStore:
         with self._reading():
             return [
                 ArticleRecord.from_metadata(meta)
-                for _, _, meta, _ in _pages(
+                for _, _, meta, _ in paged_records(
                     self.articles_collection(), include=["metadatas"], where=where
                 )
             ]
@@ -372,7 +290,7 @@ class IndexStore:
             collection = self.article_vectors_collection()
             if not collection.count():
                 return []
-            return _nearest(collection, vector, k, where)
+            return nearest_records(collection, vector, k, where)
 
     def has_article_vectors(self, keys: Iterable[str]) -> set[str]:
         """Which of these version keys have an article vector stored."""
@@ -398,7 +316,7 @@ class IndexStore:
         """Ids and cosine similarities of the nearest stored passages, of any version (the
         caller keeps those its generation sees), without their documents."""
         with self._reading():
-            return _nearest(self.passages_collection(), vector, k, where)
+            return nearest_records(self.passages_collection(), vector, k, where)
 
     def fetch(self, ids: Iterable[str], *, vectors: bool = False) -> dict[str, PassageRow]:
         """The stored rows of `ids` (absent ones are left out: a retired version's passages
@@ -453,7 +371,7 @@ class IndexStore:
             return {}
         found: dict[str, np.ndarray] = {}
         with self._reading():
-            for collection in (self.passages_collection(), *self._legacy_collections()):
+            for collection in (self.passages_collection(), *legacy_collections(self)):
                 missing = [h for h in wanted if h not in found]
                 for i in range(0, len(missing), PAGE):
                     got = collection.get(
@@ -463,24 +381,6 @@ class IndexStore:
                     for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True):
                         found[meta["text_hash"]] = np.asarray(vector, dtype=np.float32)
         return found
-
-    def _legacy_collections(self) -> list:
-        """The live collection of the earlier layout (one collection per generation), whose
-        vectors the first ingest into this layout reuses instead of embedding them again."""
-        try:
-            pointer = self.client.get_collection(f"{self.name}-pointer", embedding_function=None)
-            current = (pointer.metadata or {}).get("current")
-            return [self.client.get_collection(current, embedding_function=None)] if current else []
-        except Exception:  # no earlier layout here
-            return []
-
-    def drop_legacy(self) -> None:
-        """Remove the earlier layout's collections once this layout has committed."""
-        prefix = f"{self.name}-g"
-        for collection in self.client.list_collections():
-            if collection.name.startswith(prefix) or collection.name == f"{self.name}-pointer":
-                with contextlib.suppress(Exception):
-                    self.client.delete_collection(collection.name)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -507,19 +407,26 @@ class IndexStore:
         lease = Lease(self._collection("lease"), self.lease_seconds)
         with self._reading():
             lease.acquire()
-        self._lease = lease
+        self.active_lease = lease
         try:
             yield lease
         finally:
-            self._lease = None
+            self.active_lease = None
             lease.release()
+
+    def write_commit(self, meta: dict[str, Any], generation: int) -> None:
+        """Write the commit record of `generation`, which this store wrote itself."""
+        with self.writing():
+            self._commits().modify(metadata=meta)
+        self._commit_read = None
+        self._own = self._seen = generation
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Write the next generation (call under `ingest_lock`); visible only after `commit()`.
 
         Leftovers of an earlier run that did not commit are removed first."""
-        with self._writing():
+        with self.writing():
             transaction = Transaction(self)
         yield transaction
 
@@ -527,7 +434,7 @@ class IndexStore:
         """Record the feed dates of live article versions (key -> date) in place: no reader
         uses them, so this needs no new generation."""
         keys = sorted(dates)
-        with self._writing():
+        with self.writing():
             for i in range(0, len(keys), PAGE):
                 group = keys[i : i + PAGE]
                 self.articles_collection().update(
@@ -538,289 +445,6 @@ class IndexStore:
         """Store a run's result that changed nothing in the index."""
         meta = self.commit_metadata(fresh=True)
         meta["last_ingest"] = json.dumps(summary)
-        with self._writing():
+        with self.writing():
             self._commits().modify(metadata=meta)
         self._commit_read = None
-
-
-class Transaction:
-    """Generation `committed + 1` being written; invisible to readers until committed."""
-
-    def __init__(self, store: IndexStore):
-        self.store = store
-        self.base = store.committed(fresh=True)
-        self.generation = self.base + 1
-        self.committed = False
-        self._clean_up()
-        self._date_article_vectors()
-
-    def _clean_up(self) -> None:
-        """Undo what runs that never committed wrote, and collect retired versions' passages."""
-        articles = self.store.articles_collection()
-        passages = self.store.passages_collection()
-        base = self.base
-        passages.delete(where={"added": {"$gt": base}})
-        articles.delete(where={"added": {"$gt": base}})
-        unretire = articles.get(where={"removed": {"$gt": base}}, include=[])["ids"]
-        if unretire:
-            articles.update(ids=unretire, metadatas=[{"removed": 0}] * len(unretire))
-        # Retired before the previous commit: no reader of the last two generations sees them.
-        stale = [
-            ArticleRecord.from_metadata(meta)
-            for _, _, meta, _ in _pages(
-                articles,
-                include=["metadatas"],
-                where={
-                    "$and": [
-                        {"removed": {"$gt": 0}},
-                        {"removed": {"$lt": base}},
-                        {"collected": 0},
-                    ]
-                },
-            )
-        ]
-        for i in range(0, len(stale), 100):
-            group = stale[i : i + 100]
-            ids = [pid for a in group for pid in a.passage_ids()]
-            for j in range(0, len(ids), PAGE):
-                passages.delete(ids=ids[j : j + PAGE])
-            articles.update(ids=[a.key for a in group], metadatas=[{"collected": 1}] * len(group))
-            self.store.article_vectors_collection().delete(ids=[a.key for a in group])
-
-    def _date_article_vectors(self) -> None:
-        """Give article vectors stored before ARTICLE_TS their date under it (once per index,
-        remembered by the commit record; rewriting one is harmless, so a run killed midway
-        is simply done again by the next)."""
-        meta = self.store.commit_metadata(fresh=True)
-        if meta.get(ARTICLE_TS) or not meta.get("committed"):
-            return
-        collection = self.store.article_vectors_collection()
-        dated: dict[str, float] = {}
-        for key, _, row, _ in _pages(collection, include=["metadatas"]):
-            if row and ARTICLE_TS not in row and row.get("published_ts") is not None:
-                dated[key] = float(row["published_ts"])
-        keys = sorted(dated)
-        for i in range(0, len(keys), PAGE):
-            group = keys[i : i + PAGE]
-            collection.update(ids=group, metadatas=[{ARTICLE_TS: dated[k]} for k in group])
-
-    def put(
-        self,
-        batch: list[tuple[ArticleRecord, list[Passage]]],
-        vectors: np.ndarray,
-        *,
-        sentences: Mapping[str, str] | None = None,
-    ) -> None:
-        """Write article versions and their passages (`vectors` in the same order) at this
-        generation. Passages first: a version whose record exists has all its passages.
-        `sentences`: packed sentence vectors by text hash (retrieval.sentence_vectors)."""
-        with self.store._writing():
-            self._put(batch, vectors, sentences or {})
-
-    def _put(
-        self,
-        batch: list[tuple[ArticleRecord, list[Passage]]],
-        vectors: np.ndarray,
-        sentences: Mapping[str, str],
-    ) -> None:
-        records = [article.at(self.generation) for article, _ in batch]
-        ids, documents, metadatas = [], [], []
-        for record, (_, passages) in zip(records, batch, strict=True):
-            for p in passages:
-                ids.append(p.id)
-                documents.append(p.text)
-                meta = self._passage_metadata(record, p)
-                if p.text_hash in sentences:
-                    meta["sentences"] = sentences[p.text_hash]
-                metadatas.append(meta)
-        if ids:
-            self.store.passages_collection().upsert(
-                ids=ids,
-                documents=documents,
-                metadatas=metadatas,
-                embeddings=np.asarray(vectors, dtype=np.float32),
-            )
-        if records:
-            self.store.articles_collection().upsert(
-                ids=[r.key for r in records],
-                metadatas=[r.to_metadata() for r in records],
-                embeddings=[NO_VECTOR] * len(records),
-            )
-
-    def _passage_metadata(self, record: ArticleRecord, p: Passage) -> dict[str, Any]:
-        meta: dict[str, Any] = {
-            "article_id": record.article_id,
-            "version": record.version,
-            "chunk_index": p.chunk_index,
-            "start": p.start,
-            "end": p.end,
-            "text_hash": p.text_hash,
-            "added": self.generation,
-            "source": record.source,  # here too, for searches restricted to an outlet
-        }
-        if record.published_ts is not None:
-            meta["published_ts"] = record.published_ts  # and to a date range
-        return meta
-
-    def put_article_vectors(self, records: list[ArticleRecord], vectors: np.ndarray) -> None:
-        """Store article vectors (keyed by version: rewriting one is harmless, and readers
-        never use them) for finding the stories of articles to come."""
-        if not records:
-            return
-        with self.store._writing():
-            for i in range(0, len(records), PAGE):
-                group = records[i : i + PAGE]
-                metadatas: list[dict[str, Any]] = []
-                for r in group:
-                    meta: dict[str, Any] = {"article_id": r.article_id}
-                    if r.published_ts is not None:
-                        meta[ARTICLE_TS] = r.published_ts
-                    metadatas.append(meta)
-                self.store.article_vectors_collection().upsert(
-                    ids=[r.key for r in group],
-                    metadatas=metadatas,
-                    embeddings=np.asarray(vectors[i : i + PAGE], dtype=np.float32),
-                )
-
-    def set_stories(self, stories: dict[str, str]) -> None:
-        """Give live versions written before stories existed (key -> story id) their story
-        in place, marked `story_at` this generation: readers learn it with this commit's
-        changes, and a reader at an earlier generation ignores story ids."""
-        keys = sorted(stories)
-        with self.store._writing():
-            for i in range(0, len(keys), PAGE):
-                group = keys[i : i + PAGE]
-                self.store.articles_collection().update(
-                    ids=group,
-                    metadatas=[
-                        {"story_id": stories[k], "story_at": self.generation} for k in group
-                    ],
-                )
-
-    def retire(self, articles: Iterable[ArticleRecord]) -> None:
-        """Mark these live versions removed as of this generation."""
-        keys = [a.key for a in articles]
-        with self.store._writing():
-            for i in range(0, len(keys), PAGE):
-                group = keys[i : i + PAGE]
-                self.store.articles_collection().update(
-                    ids=group, metadatas=[{"removed": self.generation}] * len(group)
-                )
-
-    def commit(self, summary: dict[str, Any]) -> None:
-        """Make this generation the one readers see: one metadata write."""
-        if self.store._lease is not None:
-            self.store._lease.check()
-        meta = self.store.commit_metadata(fresh=True)
-        if int(meta.get("committed", 0)) != self.base:
-            raise IngestBusyError("another ingest committed meanwhile; this run is dropped")
-        meta.update(committed=self.generation, last_ingest=json.dumps(summary))
-        meta[ARTICLE_TS] = 1  # article vectors are dated under ARTICLE_TS
-        meta.setdefault("identity", secrets.token_hex(8))
-        with self.store._writing():
-            self.store._commits().modify(metadata=meta)
-        self.store._commit_read = None
-        self.store._own = self.store._seen = self.generation
-        self.committed = True
-        with contextlib.suppress(Exception):
-            self.store.drop_legacy()
-
-
-class Lease:
-    """The one-ingest lock in a shared store: a record naming its holder and its expiry.
-
-    Chroma has no compare-and-swap, so taking the lease is write, wait, read back: of two
-    takers racing, the later write wins and the other sees it and backs off. The holder
-    renews it in a thread; if it ever finds another holder, it stops and its commit fails.
-    """
-
-    KEY = "ingest"
-
-    def __init__(self, collection, seconds: float, *, clock: Callable[[], float] = time.time):
-        self.collection = collection
-        self.seconds = seconds
-        self.clock = clock
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self.lost = threading.Event()
-        self._stop = threading.Event()
-        self._renewer: threading.Thread | None = None
-
-    def _read(self) -> dict[str, Any]:
-        got = self.collection.get(ids=[self.KEY], include=["metadatas"])
-        return dict(got["metadatas"][0]) if got["ids"] else {}
-
-    def _write(self) -> None:
-        self.collection.upsert(
-            ids=[self.KEY],
-            metadatas=[{"holder": self.holder, "expires": self.clock() + self.seconds}],
-            embeddings=[NO_VECTOR],
-        )
-
-    def acquire(self, settle: float = 0.5) -> None:
-        current = self._read()
-        if current and current.get("holder") != self.holder and current["expires"] > self.clock():
-            raise IngestBusyError(
-                f"another ingest holds the index (lease of {current['holder']}, "
-                f"{current['expires'] - self.clock():.0f} s left)"
-            )
-        self._write()
-        time.sleep(settle)
-        if self._read().get("holder") != self.holder:
-            raise IngestBusyError("another ingest took the index at the same moment")
-        self._renewer = threading.Thread(target=self._renew, name="ingest-lease", daemon=True)
-        self._renewer.start()
-
-    def _renew(self) -> None:
-        while not self._stop.wait(self.seconds / 4):
-            try:
-                if self._read().get("holder") != self.holder:
-                    self.lost.set()
-                    logger.error("the ingest lease was taken by another process")
-                    return
-                self._write()
-            except Exception as exc:  # the store is away: try again at the next beat
-                logger.warning("cannot renew the ingest lease: %s", exc)
-
-    def check(self) -> None:
-        if self.lost.is_set():
-            raise IngestBusyError("this ingest lost its lease to another process")
-
-    def release(self) -> None:
-        self._stop.set()
-        if self._renewer:
-            self._renewer.join(timeout=5)
-        with contextlib.suppress(Exception):
-            if self._read().get("holder") == self.holder:
-                self.collection.delete(ids=[self.KEY])
-
-
-def _nearest(collection, vector: np.ndarray, k: int, where: dict | None) -> list[tuple[str, float]]:
-    """Ids and cosine similarities of a collection's `k` nearest records (no documents)."""
-    found = collection.query(
-        query_embeddings=[np.asarray(vector, dtype=np.float32)],
-        n_results=k,
-        where=where,
-        include=["distances"],
-    )
-    return [
-        (id_, 1.0 - float(dist))
-        for id_, dist in zip(found["ids"][0], found["distances"][0], strict=True)
-    ]
-
-
-def _pages(
-    collection, include: list[str], where: dict | None = None
-) -> Iterator[tuple[str, str, dict, Any]]:
-    offset = 0
-    while True:
-        got = collection.get(limit=PAGE, offset=offset, include=include, where=where)
-        ids = got["ids"]
-        if not ids:
-            return
-        docs = got.get("documents") or [None] * len(ids)
-        metas = got.get("metadatas") or [None] * len(ids)
-        vectors = got.get("embeddings")
-        if vectors is None:
-            vectors = [None] * len(ids)
-        yield from zip(ids, docs, metas, vectors, strict=True)
-        offset += len(ids)

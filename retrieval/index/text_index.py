@@ -23,7 +23,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from retrieval.index.store import IndexStore, passage_key
+from retrieval.index.chroma import passage_key
+from retrieval.index.reader import IndexReader
 from retrieval.tokens import tokenize
 from retrieval.types import Passage, timestamp_or_none
 
@@ -145,7 +146,7 @@ class TextIndex:
             self._mark(0)
         self.index.reload()
 
-    def catch_up(self, store: IndexStore, generation: int) -> None:
+    def catch_up(self, store: IndexReader, generation: int) -> None:
         """Bring the index to the store's `generation` by applying the commits it has not
         seen: the articles they added or retired, not the archive."""
         identity = store.identity()

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from retrieval.index.store import passage_key
+from retrieval.index.chroma import passage_key
 from retrieval.types import ArticleRecord
 
 
@@ -27,6 +27,8 @@ def outlet_keys(name: str) -> list[str]:
 
 @dataclass
 class Catalog:
+    """The live article versions one reader sees at a generation, with their outlets and dates."""
+
     generation: int = 0
     articles: dict[str, ArticleRecord] = field(default_factory=dict)  # article id -> live version
     _sources: Counter = field(default_factory=Counter)

@@ -58,6 +58,8 @@ _RELATIVE = {
 
 @dataclass(frozen=True)
 class DateIntent:
+    """The days a question asks about: a range, the days it names, or the latest news."""
+
     after: datetime | None = None  # inclusive
     before: datetime | None = None  # exclusive
     mentioned: tuple[datetime, ...] = field(default=())  # days the question names
@@ -66,16 +68,6 @@ class DateIntent:
     @property
     def narrows(self) -> bool:
         return self.after is not None or self.before is not None
-
-    def admits(self, timestamp: float | None) -> bool:
-        """Whether an article published at `timestamp` falls in the range (undated: no)."""
-        if not self.narrows:
-            return True
-        if timestamp is None:
-            return False
-        if self.after and timestamp < self.after.timestamp():
-            return False
-        return not (self.before and timestamp >= self.before.timestamp())
 
     def near_mentioned(self, timestamp: float | None, days: float = 1.5) -> bool:
         if timestamp is None:

@@ -54,6 +54,8 @@ class Part:
 
 @dataclass(frozen=True)
 class Query:
+    """A parsed question: its words, the kind of answer, dates, outlets and parts."""
+
     text: str  # the cleaned question
     terms: tuple[str, ...]  # its content words (`tokenize`)
     kind: str | None  # the kind of answer it asks for: entity, date, place, number

@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from retrieval.embedding import Encoder
-from retrieval.index.store import IndexStore, PassageRow
+from retrieval.embedding import Encoder, encode_queries
+from retrieval.index.reader import IndexReader
+from retrieval.index.store import PassageRow
 from retrieval.index.text_index import TextIndex
 from retrieval.search.catalog import Catalog
 from retrieval.search.dates import DateIntent
@@ -62,7 +63,7 @@ class Retriever:
 
     def __init__(
         self,
-        store: IndexStore,
+        store: IndexReader,
         encoder: Encoder,
         params: RetrievalParams | None = None,
         *,
@@ -167,7 +168,7 @@ class Retriever:
         if not catalog.articles:
             return []
         p = self.params
-        vector = np.asarray(self.encoder.encode([query.search_text])[0], dtype=np.float32)
+        vector = np.asarray(encode_queries(self.encoder, [query.search_text])[0], dtype=np.float32)
         self._last_vector.value = (query.search_text, vector)  # for query_vector
         self._probe = vector
         terms = query.search_terms
@@ -258,7 +259,7 @@ class Retriever:
         last = getattr(self._last_vector, "value", None)
         if last is not None and last[0] == text:
             return last[1]
-        vector = np.asarray(self.encoder.encode([text])[0], dtype=np.float32)
+        vector = np.asarray(encode_queries(self.encoder, [text])[0], dtype=np.float32)
         self._last_vector.value = (text, vector)
         return vector
 

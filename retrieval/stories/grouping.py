@@ -1,6 +1,6 @@
 """Stories in the store: grouping an ingest's articles, and reading stories back.
 
-The grouping rules are in retrieval/stories.py (pure); this module asks the store for what
+The grouping rules are in retrieval/stories/story.py (pure); this module asks the store for what
 they need: the nearest article vectors of each new article (in its date window), the opening
 passage of a candidate to tell a wire copy, and, for an index written before stories existed,
 the stored passage vectors of its articles (averaged, never embedded again). Every story id
@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from retrieval.index.store import IndexStore, Transaction
+from retrieval.index.store import IndexStore
+from retrieval.index.transaction import Transaction
 from retrieval.stories.story import (
     Story,
     StoryParams,
@@ -46,6 +47,8 @@ class NewArticle:
 
 @dataclass
 class StoryOutcome:
+    """The stories one ingest assigned, and how many it started or changed."""
+
     assigned: dict[str, str] = field(default_factory=dict)  # new versions: article id -> story
     backfilled: dict[str, str] = field(default_factory=dict)  # older versions: key -> story
     new: int = 0  # stories this run started
@@ -96,39 +99,10 @@ def group_into_stories(
             to_assign.append(n.record)
     visible = {a.key: a.article_id for a in staying.values()}
     visible.update({n.record.key: n.record.article_id for n in new})
-
-    def read_openings(keys: list[str]) -> None:
-        """The opening passages of these versions, in one read of the store."""
-        missing = [k for k in keys if k not in openings]
-        if missing:
-            rows = store.fetch(f"{k}:0" for k in missing)
-            for k in missing:
-                row = rows.get(f"{k}:0")
-                openings[k] = row.text if row is not None else ""
-
-    def candidates_of(article: ArticleRecord) -> list[tuple[str, float, bool]]:
-        vector = vectors[article.key]
-        found = [
-            (key, similarity)
-            for key, similarity in store.nearest_articles(
-                vector, params.neighbours + 1, where=window_filter(article.published_ts, params)
-            )
-            if visible.get(key) not in (None, article.article_id)
-        ]
-        read_openings([key for key, similarity in found if similarity >= COPY_FLOOR])
-        mine = openings.get(article.key, "")
-        return [
-            (
-                visible[key],
-                similarity,
-                similarity >= COPY_FLOOR and jaccard(mine, openings[key]) >= params.copy_jaccard,
-            )
-            for key, similarity in found
-        ]
-
-    read_openings([a.key for a in backfill])
+    finder = _Candidates(store, params, vectors, openings, visible)
+    finder.read_openings([a.key for a in backfill])
     existing = set(known.values())
-    decided = assign_stories(to_assign, candidates_of, known, params)
+    decided = assign_stories(to_assign, finder.candidates_of, known, params)
     backfilled_ids = {a.article_id for a in backfill}
     for article_id, story in decided.items():
         if article_id in backfilled_ids:
@@ -140,6 +114,49 @@ def group_into_stories(
     outcome.new = len(touched - before)
     outcome.updated = len(touched & before)
     return outcome
+
+
+@dataclass
+class _Candidates:
+    """The stories an article may join: its nearest visible articles in its date window, each
+    with whether it is a copy of the same wire text (their opening passages, read once)."""
+
+    store: IndexStore
+    params: StoryParams
+    vectors: dict[str, np.ndarray]  # version key -> article vector
+    openings: dict[str, str]  # version key -> opening passage, filled as they are read
+    visible: dict[str, str]  # version key -> article id, of the versions a story may hold
+
+    def read_openings(self, keys: list[str]) -> None:
+        """The opening passages of these versions, in one read of the store."""
+        missing = [k for k in keys if k not in self.openings]
+        if missing:
+            rows = self.store.fetch(f"{k}:0" for k in missing)
+            for k in missing:
+                row = rows.get(f"{k}:0")
+                self.openings[k] = row.text if row is not None else ""
+
+    def candidates_of(self, article: ArticleRecord) -> list[tuple[str, float, bool]]:
+        params, visible = self.params, self.visible
+        vector = self.vectors[article.key]
+        found = [
+            (key, similarity)
+            for key, similarity in self.store.nearest_articles(
+                vector, params.neighbours + 1, where=window_filter(article.published_ts, params)
+            )
+            if visible.get(key) not in (None, article.article_id)
+        ]
+        self.read_openings([key for key, similarity in found if similarity >= COPY_FLOOR])
+        mine = self.openings.get(article.key, "")
+        return [
+            (
+                visible[key],
+                similarity,
+                similarity >= COPY_FLOOR
+                and jaccard(mine, self.openings[key]) >= params.copy_jaccard,
+            )
+            for key, similarity in found
+        ]
 
 
 def _stored_article_vectors(

@@ -4,7 +4,7 @@ People follow stories, not articles: five outlets carry one wire text under five
 and a second report the next day tells more of the same event. An article joins a story when
 it is ingested and keeps it; the story's id is the id of its first article, so a story keeps
 its id as it grows. How an article is matched (the I/O is the caller's, see
-retrieval/story_index.py):
+retrieval/stories/grouping.py):
 
 - its *article vector* is the normalised mean of its passages' vectors (the ingest has them:
   nothing is embedded twice);
@@ -33,6 +33,8 @@ DAY = 86400.0
 
 @dataclass(frozen=True)
 class StoryParams:
+    """The thresholds by which an article joins a story."""
+
     same_event: float = 0.75  # article-vector cosine for "reports the same event"
     copy_jaccard: float = 0.5  # opening-passage shingle Jaccard for "the same wire text"
     window_days: float = 7.0  # candidates dated within this many days of the article
@@ -51,6 +53,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Story:
+    """The articles that report one event, oldest first, with their outlets and dates."""
+
     id: str
     title: str
     articles: tuple[ArticleRecord, ...]  # oldest first (undated last)
@@ -178,6 +182,6 @@ def window_filter(ts: float | None, params: StoryParams) -> dict | None:
     if ts is None:
         return None
     span = params.window_days * DAY
-    # The article vectors' own date key (retrieval.store.ARTICLE_TS): one the passages do not
+    # The article vectors' own date key (retrieval.index.chroma.ARTICLE_TS): one the passages do not
     # carry, or Chroma ranges over every passage's date too.
     return {"$and": [{"article_ts": {"$gte": ts - span}}, {"article_ts": {"$lte": ts + span}}]}

@@ -3,7 +3,7 @@
 "What has happened in the Serra Valley talks?" wants the sequence, not the best passage. A
 timeline takes the articles retrieval finds for the topic whose passage is close enough to it
 (cosine of query and passage at least `min_similarity`, an absolute measure calibrated in
-docs/benchmarks.md) and adds every article of their stories (retrieval/stories.py): a wire copy
+docs/benchmarks.md) and adds every article of their stories (stories/story.py): a wire copy
 or a follow-up the query did not reach still belongs. Its entries are events: the copies of one
 wire text fold into one entry citing every outlet; each entry has its day, one short sentence
 (the lede of its first report) and its citations, oldest first.
@@ -35,6 +35,8 @@ SHORT = 220  # characters of an entry's sentence before it is cut at a word
 
 @dataclass(frozen=True)
 class TimelineParams:
+    """How much retrieval a timeline asks for and how close an article must be."""
+
     min_similarity: float = 0.45  # query-passage cosine for an article to be on the topic
     hits: int = 40  # passages retrieval is asked for
     max_entries: int = 60
@@ -42,6 +44,8 @@ class TimelineParams:
 
 @dataclass(frozen=True)
 class TimelineEntry:
+    """One event of a timeline: its day, its sentence, the reports citing it."""
+
     date: str | None  # the day of its first report
     text: str
     citations: tuple[ArticleRecord, ...]  # the first report, then its copies
@@ -65,6 +69,8 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class Timeline:
+    """A topic's events, oldest first."""
+
     query: str
     entries: tuple[TimelineEntry, ...]
 

@@ -19,6 +19,38 @@ def test_sentences_respect_abbreviations_initials_and_paragraphs():
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # Cyrillic capitals start a sentence; guillemets close one; initials do not end one
+            "В. Иванов прибыл в Доху. «Мы готовы», — сказал он. Переговоры идут!",
+            ["В. Иванов прибыл в Доху.", "«Мы готовы», — сказал он.", "Переговоры идут!"],
+        ),
+        (  # Arabic question mark ends a sentence; the Arabic comma separates clauses only
+            "هل ستستأنف المحادثات؟ قال الوسيط إن الجولة المقبلة في مارس، وأضاف أن الطرفين مستعدان.",
+            [
+                "هل ستستأنف المحادثات؟",
+                "قال الوسيط إن الجولة المقبلة في مارس، وأضاف أن الطرفين مستعدان.",
+            ],
+        ),
+        (  # Persian: a period before a letter of Arabic script, which has no capitals
+            "مذاکرات از سر گرفته شد. میانجی گفت دور بعدی در مارس است.",
+            ["مذاکرات از سر گرفته شد.", "میانجی گفت دور بعدی در مارس است."],
+        ),
+        (  # Pashto and Urdu full stop ۔
+            "د سولې خبرې بیا پیل شوې۔ منځګړي وویل چې راتلونکې دور به په مارچ کې وي۔",
+            ["د سولې خبرې بیا پیل شوې۔", "منځګړي وویل چې راتلونکې دور به په مارچ کې وي۔"],
+        ),
+        (  # Japanese: 。 with no space after it
+            "停戦交渉が再開された。双方は協議する用意があると述べた。",
+            ["停戦交渉が再開された。", "双方は協議する用意があると述べた。"],
+        ),
+    ],
+)
+def test_sentences_in_other_scripts(text, expected):
+    assert [text[s.start : s.end] for s in split_sentences(text)] == expected
+
+
 def test_quotes_close_a_sentence():
     text = "He said the meeting “aims to give an impulse.” Then he left."
     got = [text[s.start : s.end] for s in split_sentences(text)]

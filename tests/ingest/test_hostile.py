@@ -1,7 +1,7 @@
 """Hostile files never crash or hang an ingest: each bad one is named with a reason, the good
 ones beside it are read, and nothing is logged as unexpected (no traceback on stderr). The same
-files through the real `newsbot ingest` process: tests/ingest/test_hostile_cli.py. How long the
-big inputs take is measured, not asserted: `python -m bench.hostile`."""
+files through the real `newsbot ingest` process: tests/ingest/test_hostile_cli_integration.py.
+How long the big inputs take is measured, not asserted: `python -m bench.hostile`."""
 
 from __future__ import annotations
 

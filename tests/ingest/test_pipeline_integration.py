@@ -202,7 +202,7 @@ def test_a_run_killed_while_redating_article_vectors_is_redone_by_the_next(
     """The write step for an index whose article vectors carry their date as `published_ts`
     only (before ARTICLE_TS): killed there, the previous state serves, the flag stays unset,
     and the next run redates them all and commits."""
-    from retrieval.index.store import ARTICLE_TS
+    from retrieval.index.chroma import ARTICLE_TS
 
     ingest(news_dir)
     vectors = store.article_vectors_collection()
@@ -253,3 +253,25 @@ def test_a_run_killed_while_redating_article_vectors_is_redone_by_the_next(
     dated = [m for m in vectors.get(include=["metadatas"])["metadatas"] if "published_ts" in m]
     assert dated
     assert all(ARTICLE_TS in m for m in dated)
+
+
+def test_each_article_keeps_the_language_it_is_written_in(ingest, store, tmp_path):
+    news = tmp_path / "langs"
+    news.mkdir()
+    (news / "ru.md").write_text(
+        "# Переговоры о прекращении огня возобновились в Женеве\n\n"
+        "Делегации обеих сторон заявили во вторник, что готовы обсуждать обмен пленными и "
+        "гуманитарные коридоры. Следующий раунд переговоров пройдёт в марте.\n"
+    )
+    (news / "en.md").write_text(
+        "# Ceasefire talks resume in Geneva\n\n"
+        "Delegations from both sides said on Tuesday they were ready to discuss a prisoner "
+        "swap and humanitarian corridors. The next round will be held in March.\n"
+    )
+    ingest(news)
+    languages = {a.title: a.language for a in store.live_articles()}
+    assert languages == {
+        "Переговоры о прекращении огня возобновились в Женеве": "ru",
+        "Ceasefire talks resume in Geneva": "en",
+    }
+    assert {p.language for p in store.passages()} == {"ru", "en"}

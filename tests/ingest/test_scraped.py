@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.files import read_path
 from ingest.scraped import (
     ContentError,
     extract_html,
@@ -156,6 +157,35 @@ def test_chrome_lines_are_recognised(line: str) -> None:
 )
 def test_looks_like_title(line: str, expected: bool) -> None:
     assert looks_like_title(line) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("ジュネーブで停戦交渉が再開された", True),  # Japanese: no spaces between words
+        ("双方の代表団は火曜日、捕虜交換と人道回廊について協議する用意があると述べた。", False),
+        ("استئناف محادثات السلام في الدوحة", True),
+        ("Переговоры о прекращении огня возобновились в Женеве", True),
+        ("ジュネーブ" * 12, False),  # as long as a paragraph
+    ],
+)
+def test_titles_in_other_scripts(line: str, expected: bool) -> None:
+    assert looks_like_title(line) is expected
+
+
+def test_a_plain_text_article_in_japanese_is_read(tmp_path: Path) -> None:
+    """Shift_JIS on disk, decoded right: a headline without spaces is still a headline."""
+    title = "ジュネーブで停戦交渉が再開された"
+    body = (
+        "双方の代表団は火曜日、捕虜交換と人道回廊について協議する用意があると述べた。"
+        "国連の仲介者は「信頼の最初の兆しが見える」と語り、次の協議は三月に行われると付け加えた。"
+    )
+    path = tmp_path / "story.txt"
+    path.write_bytes(f"{title}\n\n{body}\n".encode("shift_jis"))
+    collected = read_path(path)
+    assert collected.failures == []
+    (article,) = collected.articles
+    assert (article.title, article.body) == (title, body)
 
 
 def test_attribution_needs_the_opening_words() -> None:

@@ -4,7 +4,7 @@
 `DeterministicFakeEmbedding` and llm's `EmbedDemo`): each word is hashed to a few signed
 dimensions and the sum is normalised, so texts sharing words really are close and texts sharing
 none are orthogonal (up to hash collisions). `MemoryStore` holds passages and their vectors in
-memory and answers the reads `Retriever` makes of `IndexStore`.
+memory and answers the reads `Retriever` makes of the index (`IndexReader`, checked by mypy).
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.index.store import PassageRow, passage_key
+from retrieval.index.chroma import passage_key
+from retrieval.index.reader import IndexReader
+from retrieval.index.store import PassageRow
 from retrieval.tokens import tokenize
 from retrieval.types import ArticleRecord, Passage, iso_to_timestamp
 
@@ -178,6 +181,13 @@ class MemoryStore:
         similarities = np.stack([v for _, v in rows]) @ np.asarray(vector, dtype=np.float32)
         order = np.argsort(-similarities, kind="stable")[:k]
         return [(rows[i][0], float(similarities[i])) for i in order]
+
+
+if TYPE_CHECKING:
+
+    def _reads_like_the_index(store: MemoryStore) -> IndexReader:
+        """mypy checks here that `MemoryStore` keeps the contract `Retriever` holds stores to."""
+        return store
 
 
 def _matches(p: Passage, where: dict | None) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from retrieval.index.article_cache import ArticleCache
+from retrieval.index.article_cache import FIELDS, ArticleCache
 from retrieval.types import ArticleRecord
 
 
@@ -118,3 +118,27 @@ def test_a_copy_of_the_json_schema_is_converted_without_reading_the_store(tmp_pa
     found = cache.live(1, "x", changes=source.changes, everything=source.everything)
     assert sorted(found, key=lambda r: r.key) == old
     assert source.calls == []  # converted in place, nothing read from the store
+
+
+def test_a_copy_from_before_languages_gains_the_column_without_reading_the_store(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "articles.sqlite"
+    old = [record("a"), record("b")]
+    columns = [name for name in FIELDS if name != "language"]
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute(f"CREATE TABLE records (key TEXT PRIMARY KEY, {', '.join(columns)})")
+    db.executemany(
+        f"INSERT INTO records VALUES ({', '.join('?' * (len(columns) + 1))})",
+        [(r.key, *(getattr(r, name) for name in columns)) for r in old],
+    )
+    db.executemany(
+        "INSERT INTO meta VALUES (?, ?)", [("schema", "3"), ("identity", "x"), ("synced", "1")]
+    )
+    db.commit()
+    db.close()
+    source = Source(old)
+    found = ArticleCache(path).live(1, "x", changes=source.changes, everything=source.everything)
+    assert sorted(found, key=lambda r: r.key) == old  # language "" (unknown) for each
+    assert source.calls == []

@@ -39,7 +39,7 @@ def test_every_newsbot_error_lives_in_the_tree_and_is_drawn():
 
 def test_store_errors_do_not_carry_raw_library_text(tmp_path):
     from retrieval.errors import StoreUnavailableError
-    from retrieval.index.store import open_client
+    from retrieval.index.chroma import open_client
 
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the data directory should be")

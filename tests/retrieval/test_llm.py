@@ -13,12 +13,12 @@ from retrieval.answer.llm import (
     CANNOT_ANSWER_PHRASE,
     LLMComposer,
     LLMConfigError,
+    answer_sentences,
     best_quote,
     build_chat_model,
     build_messages,
     enforce_citations,
     passage_sentences,
-    split_sentences,
 )
 from retrieval.types import Passage, SearchHit
 from tests.retrieval.openai_server import OpenAIServer, Reply
@@ -116,12 +116,12 @@ def test_messages_carry_the_turns_they_are_given_without_their_old_markers():
     assert "And when is it?" in messages[-1].text
 
 
-# --- split_sentences / enforce_citations -------------------------------------------------
+# --- answer_sentences / enforce_citations ------------------------------------------------
 
 
 def test_markers_after_the_full_stop_stay_with_their_sentence():
     text = "Mr. Kabulov spoke to TASS. [2] The U.S. is invited [1]. It is on March 18 [1]."
-    assert split_sentences(text) == [
+    assert answer_sentences(text) == [
         "Mr. Kabulov spoke to TASS. [2]",
         "The U.S. is invited [1].",
         "It is on March 18 [1].",

@@ -68,6 +68,29 @@ def test_changes_are_reversals(sentence, change):
     assert is_change(sentence) is change
 
 
+@pytest.mark.parametrize(
+    ("sentence", "change"),
+    [
+        ("Северный альянс вышел из переговоров за три дня до их открытия.", True),
+        ("Второй раунд переговоров отложен до апреля.", True),
+        ("Північний альянс вийшов з переговорів у п'ятницю.", True),
+        ("Зустріч скасовано через обстріли.", True),
+        ("ائتلاف شمال از مذاکرات انصراف داد.", True),
+        ("دور دوم مذاکرات به تعویق افتاد.", True),
+        ("أعلن التحالف الشمالي انسحابه من المحادثات.", True),
+        ("وتم تأجيل الجولة الثانية إلى أبريل.", True),
+        ("شمالي ائتلاف له خبرو ووت.", True),
+        ("Северный альянс примет участие в переговорах.", False),
+        ("Північний альянс прийняв запрошення.", False),
+        ("ائتلاف شمال دعوت را پذیرفت.", False),
+        ("قبل التحالف الشمالي الدعوة إلى المحادثات.", False),
+        ("شمالي ائتلاف بلنه ومنله.", False),
+    ],
+)
+def test_reversals_in_the_other_supported_languages(sentence, change):
+    assert is_change(sentence) is change
+
+
 def test_a_later_reversal_leads_dated_and_the_earlier_report_follows():
     hits = [
         hit(ACCEPTS, "ledger", "2026-03-09T16:00:00Z", "Northern Ledger"),

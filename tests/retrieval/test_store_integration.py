@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 from retrieval.errors import IndexNotFoundError, IngestBusyError
-from retrieval.index.store import IndexStore, Lease, open_client, passage_key
+from retrieval.index.chroma import open_client, passage_key
+from retrieval.index.lease import Lease
+from retrieval.index.store import IndexStore
 from retrieval.search.retriever import Retriever
 from retrieval.types import ArticleRecord, Passage
 from tests.conftest import SEED
@@ -213,7 +215,8 @@ OTHER_WRITER = """
 import json, sys
 import numpy as np
 from pathlib import Path
-from retrieval.index.store import IndexStore, open_client
+from retrieval.index.chroma import open_client
+from retrieval.index.store import IndexStore
 from tests.retrieval.fakes import passage
 from tests.retrieval.test_store_integration import write_generation
 data, name, text, article, vector = json.loads(sys.argv[1])

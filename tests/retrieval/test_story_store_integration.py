@@ -147,7 +147,7 @@ def test_article_vectors_dated_before_their_own_key_are_redated_and_still_found(
     """Article vectors once carried their date as `published_ts`, a key every passage has too
     (a window query then ranged over all passages' dates); the next ingest dates them under
     ARTICLE_TS, and a new wire copy still finds its story among them."""
-    from retrieval.index.store import ARTICLE_TS
+    from retrieval.index.chroma import ARTICLE_TS
 
     ingest(SERRA)
     story = wire_story(list_stories(store))

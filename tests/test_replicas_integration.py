@@ -8,7 +8,7 @@ import time
 import pytest
 
 from devkit.bot_process import SEED, SEED_TITLE, clean_env, newsbot
-from tests.test_faults import LineProcess
+from tests.test_faults_integration import LineProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -15,7 +15,7 @@ import pytest
 
 from ingest.netguard import guarded_client
 from ingest.web import MAX_FEED_ENTRIES, read_feed, read_url
-from tests.ingest.test_fetch_guard import Route, Server, send
+from tests.ingest.test_fetch_guard_integration import Route, Server, send
 
 pytestmark = pytest.mark.integration
 TIMEOUT = 0.5  # the deadline of a whole fetch is 4 of these

@@ -1,6 +1,6 @@
 """Push planning and "what's new", fast: the real FollowService and FollowStore over a fake
 index (articles and passages in memory, stories given) and the hashing encoder. The real
-model, Chroma and stories are in test_follow_e2e.py."""
+model, Chroma and stories are in test_follow_e2e_integration.py."""
 
 from __future__ import annotations
 

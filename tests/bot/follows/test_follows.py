@@ -1,6 +1,6 @@
 """Follows, fast: the SQLite store (migrations, limits, planning claimed once, pushes claimed
 once, restarts), the matching decision, the push message and the pacing. No model, no
-Chroma, no network (the real process is in test_follow_e2e.py)."""
+Chroma, no network (the real process is in test_follow_e2e_integration.py)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ import pytest
 
 from devkit.bot_process import SEED, BotProcess, newsbot
 from devkit.botapi_server import FakeBotApi
-from tests.bot.test_follow_e2e import (
+from tests.bot.end_to_end.test_follow_e2e_integration import (
     OBSERVERS,
     TOPIC,
     UNRELATED,

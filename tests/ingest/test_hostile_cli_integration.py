@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from devkit.bot_process import NEWSBOT, SEED_TITLE, clean_env
-from tests.ingest.test_fetch_guard import Server, send
+from tests.ingest.test_fetch_guard_integration import Server, send
 from tests.ingest.test_hostile import GOOD_TITLES, HOSTILE_FILES, write_hostile_files
-from tests.ingest.test_hostile_web import ROUTES, RUSSIAN, page
+from tests.ingest.test_hostile_web_integration import ROUTES, RUSSIAN, page
 
 pytestmark = pytest.mark.integration
 MB = 1024 * 1024

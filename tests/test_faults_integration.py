@@ -1,7 +1,8 @@
 """Faults under the command line, with real parts: a `chroma run` server killed and started
 again under running `newsbot ask -` and `newsbot search -` processes, and a disk that fills up
 during an ingest (a real tmpfs of fixed size). The bot's faults are in
-tests/bot/test_e2e_faults.py. Figures are printed (`pytest -s`), never asserted."""
+tests/bot/end_to_end/test_e2e_faults_integration.py. Figures are printed (`pytest -s`), never
+asserted."""
 
 from __future__ import annotations
 

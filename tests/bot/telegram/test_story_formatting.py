@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.cli.render import render_answer as render_text
+from bot.cli.render import render_answer_text as render_text
 from bot.freshness import age, freshness_line
 from bot.telegram.formatting import inline_message, render_answer, sources_message
 from devkit import telegram_html
@@ -119,3 +119,12 @@ def test_terminal_shows_a_quote_across_a_paragraph_break_on_its_line():
     quoted = replace(answer.citations[0], quote=f"{WIRE}\n\nIt deploys next week.")
     text = render_text(replace(answer, citations=(quoted,)))
     assert f"    “{WIRE} It deploys next week.”" in text.splitlines()
+
+
+def test_a_citation_says_its_language_when_it_is_not_english():
+    russian = replace(wire_answer().citations[0], carriers=(), also_in=(), language="ru")
+    answer = Answer("q", f"{WIRE} [1]", True, (russian,))
+    assert "in Russian" in telegram_html.parse(render_answer(answer).messages[0])
+    assert "2026-03-05, in Russian" in render_text(answer)
+    english = replace(russian, language="en")
+    assert "in English" not in render_text(Answer("q", f"{WIRE} [1]", True, (english,)))
