@@ -113,7 +113,7 @@ def render_answer(
     boundaries followed by the source list on its own. With `now`, the source list ends with
     how fresh the news is."""
     body = answer_body(answer)
-    if not answer.answered or not answer.citations:
+    if not answer.citations:  # a decline that says what the news does report has sources
         return RenderedAnswer(split_html(body, limit), answer_in_last=False, has_sources=False)
     footer = footer_for(answer, now)
     together = f"{body}\n\n{sources_block(answer.citations, footer=footer)}"

@@ -12,6 +12,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from retrieval.answer.asking import (
+    Asked,
+    answers,
+    is_statement,
+    named,
+    parse_asked,
+    weighted,
+)
 from retrieval.answer.corroboration import corroborate
 from retrieval.answer.extractive import (
     ChoiceParams,
@@ -23,6 +31,14 @@ from retrieval.answer.extractive import (
     score_sentences,
     select,
 )
+from retrieval.answer.leading import (
+    DECLINE,
+    answering,
+    declined,
+    lead_with,
+    related,
+    says_instead,
+)
 from retrieval.answer.presenting import present
 from retrieval.answer.recency import freshness
 from retrieval.errors import BadQuestionError
@@ -31,7 +47,6 @@ from retrieval.search.retriever import Retriever
 from retrieval.sentence_vectors import similarities
 from retrieval.types import Answer, SearchHit
 
-DECLINE = "The news I have doesn't say."
 SEE_ALSO = "See also"
 _MARKER = re.compile(r"\[(\d+)\]")
 Turn = tuple[str, str]  # (question, answer text)
@@ -77,6 +92,10 @@ class AnswerParams:
     # question's facts are in different articles, so no one sentence holds much of the whole.
     parts_similarity: float = 0.48
     parts_coverage: float = 0.22
+    # A question of a definite kind (who, when, how many …) whose news holds a sentence with
+    # the asked-for fact is answered when its best passage is this close, short questions
+    # included (their passages' cosine stays under `min_similarity`).
+    lead_similarity: float = 0.2
     max_sentences: int = 3
     evidence: int = 8  # ranked sentences an LLM composer is shown
     # one sentence per part of the question, fused scores
@@ -131,6 +150,16 @@ def llm_view(
     return [hits[h] for h in kept], [(position[s.hit], s.text) for s in evidence]
 
 
+def holds_answer(asked: Asked, answer: Answer) -> bool:
+    """Whether a written answer's cited sentences (its citations' quotes, the headline for
+    context) hold an answer of the kind `asked` wants, tied to its focus."""
+    return any(
+        answers(asked, sentence, "", answer.question, f"{citation.title}\n{citation.quote}")
+        for citation in answer.citations
+        for sentence in citation.quote.split(" … ")
+    )
+
+
 class NewsAnswerer:
     """Answers a question: retrieve, decide whether the news answers it, compose with citations."""
 
@@ -156,31 +185,105 @@ class NewsAnswerer:
         if context:
             query = query.with_context(context)
         hits = self.retriever.search(query, p.passages)
-        sentences = score_sentences(
+        scored = score_sentences(
             query,
             hits,
             idf=self.retriever.idf(),
             already_said=history[-1][1] if context else "",
         )
+        sentences = [s for s in scored if is_statement(s.text)]  # never headings, captions …
         first = hits[: p.decide_on]
         deciding = [s for s in sentences if s.hit < p.decide_on]
         chosen = select(deciding, first, max_sentences=p.max_sentences)
-        if not self.answerable(query, first, chosen, deciding):
-            return self.present(Answer(question=question, text=DECLINE, answered=False), query, [])
+        on_topic = self.answerable(query, first, chosen, deciding)
+        asked = weighted(parse_asked(question), self.retriever.idf())
+        asked = named(asked, (hit.passage.text for hit in hits))
+        if asked.definite and not query.context:
+            return self.answer_led(query, asked, hits, sentences, on_topic=on_topic)
+        if asked.checked and not query.context:  # a description: led by its focus, if held
+            leads = answering(asked, query.text, hits, sentences, self.meaning(query, hits))
+            if leads and self.closest(hits) >= p.lead_similarity:
+                chosen = lead_with(leads[0], self.choose(query, hits, sentences), sentences, hits)
+                return self.compose(query, hits, chosen, (), asked=asked)
+        if not on_topic:
+            return self.declined(query, question)
         if not query.context:  # a follow-up keeps `select`: what is new to the reader
-            chosen = choose(
-                query,
-                hits,
-                sentences,
-                idf=self.retriever.idf(),
-                similarity=self.meaning(query, hits),
-                params=p.choice,
-            )
-        if self.composer is not None:  # the same passages, and the same sentences first
+            chosen = self.choose(query, hits, sentences)
+        return self.compose(query, hits, chosen, history)
+
+    def answer_led(
+        self,
+        query: Query,
+        asked: Asked,
+        hits: list[SearchHit],
+        sentences: list[Sentence],
+        *,
+        on_topic: bool,
+    ) -> Answer:
+        """A question asking for a name, place, date, number or reason: led by the sentence
+        that holds it, or declined saying what the news does say (`retrieval.answer.leading`)."""
+        p = self.params
+        meaning = self.meaning(query, hits)
+        deciding = [s for s in sentences if s.hit < p.decide_on]
+        leads = answering(asked, query.text, hits, sentences, meaning)
+        if leads and (on_topic or self.closest(hits) >= p.lead_similarity):
+            chosen = lead_with(leads[0], self.choose(query, hits, sentences), sentences, hits)
+            return self.compose(query, hits, chosen, (), asked=asked)
+        if not on_topic:
+            return self.declined(query, query.text)
+        instead = related(asked, deciding, meaning)
+        if instead is None:
+            return self.declined(query, query.text)
+        text, citations = compose(hits, [instead])
+        answer = Answer(
+            question=query.text,
+            text=says_instead(asked, text),
+            answered=False,
+            citations=tuple(citations),
+        )
+        return self.present(answer, query, hits)
+
+    def closest(self, hits: list[SearchHit]) -> float:
+        """The cosine of the closest passage the answer is decided on."""
+        return max((hit.similarity for hit in hits[: self.params.decide_on]), default=0.0)
+
+    def choose(
+        self, query: Query, hits: list[SearchHit], sentences: list[Sentence]
+    ) -> list[Sentence]:
+        """`choose`'s sentences for the question, its sentence vectors weighing in."""
+        return choose(
+            query,
+            hits,
+            sentences,
+            idf=self.retriever.idf(),
+            similarity=self.meaning(query, hits),
+            params=self.params.choice,
+        )
+
+    def declined(self, query: Query, question: str) -> Answer:
+        return self.present(Answer(question=question, text=DECLINE, answered=False), query, [])
+
+    def compose(
+        self,
+        query: Query,
+        hits: list[SearchHit],
+        chosen: list[Sentence],
+        history: Sequence[Turn],
+        *,
+        asked: Asked | None = None,
+    ) -> Answer:
+        """The answer from `chosen`, written by the LLM composer when there is one (the same
+        passages, and the same sentences first) and its answer holds what was asked."""
+        p = self.params
+        question = query.text
+        if self.composer is not None:
             ranked = sorted(chosen, key=lambda s: not s.shown)[: p.evidence]  # said ones first
             shown, evidence = llm_view(hits, ranked, p.decide_on)
             written = self.composer.compose(question, shown, history, evidence)
             if written is not None and written.answered:
+                if asked is not None and not holds_answer(asked, written):
+                    text = declined(asked)  # it answered something else: "doesn't say when …"
+                    return self.present(Answer(question, text, answered=False), query, [])
                 return self.present(written, query, hits)
         text, citations = compose(hits, chosen)
         answer = Answer(question=question, text=text, answered=True, citations=tuple(citations))
@@ -211,7 +314,15 @@ class NewsAnswerer:
         marked = {int(n) for n in _MARKER.findall(answer.text)}
         said = tuple(c for c in answer.citations if c.n in marked)
         first = hits[: self.params.decide_on]
-        shown = present(replace(answer, citations=said), first, query, index_updated=updated)
+        asked = parse_asked(answer.question)
+        definite = asked.definite and not query.context
+        shown = present(
+            replace(answer, citations=said),
+            first,
+            query,
+            index_updated=updated,
+            answers=(lambda s: answers(asked, s, "", answer.question)) if definite else None,
+        )
         cited = {c.article_id for c in shown.citations}
         further = [c for c in answer.citations if c.n not in marked and c.article_id not in cited]
         if not shown.answered or not shown.citations:

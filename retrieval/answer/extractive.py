@@ -325,7 +325,7 @@ def choose(
             break
 
     question_weights = _weights(query.terms, idf)
-    chosen = _with_continuations(chosen, sentences, hits)
+    chosen = with_continuations(chosen, sentences, hits)
     score = {(s.hit, s.start): fused(s, question_weights) for s in sentences}
     extras = sorted(sentences, key=lambda s: -score[(s.hit, s.start)])
     for sentence in extras:
@@ -419,7 +419,7 @@ def _repeats(
     return any(_overlap(mine, of(c)) > 0.6 for c in chosen)
 
 
-def _with_continuations(
+def with_continuations(
     chosen: list[Sentence], sentences: list[Sentence], hits: list[SearchHit]
 ) -> list[Sentence]:
     """`chosen`, each followed by the sentence that continues it ("… are invited as well")."""

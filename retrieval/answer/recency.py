@@ -14,7 +14,7 @@ the newest cited report first even without a word of reversal.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -103,14 +103,20 @@ def _on_question(
 
 
 def latest_change(
-    query: Query, hits: Sequence[SearchHit], *, min_share: float = 0.5
+    query: Query,
+    hits: Sequence[SearchHit],
+    *,
+    min_share: float = 0.5,
+    answers: Callable[[str], bool] | None = None,
 ) -> tuple[int, str] | None:
     """The newest sentence of the hits that reports a change to what the question asks
-    about: (hit index, sentence); the one holding most of the question among equals."""
+    about: (hit index, sentence); the one holding most of the question among equals. With
+    `answers`, only a sentence that answers the question (a question asking when talks open
+    is not led by the news that one party withdrew from them)."""
     changes = [
         ((when, share, -h), h, sentence)
         for h, when, sentence, share in _on_question(query, hits, min_share)
-        if is_change(sentence)
+        if is_change(sentence) and (answers is None or answers(sentence))
     ]
     return max(changes, key=lambda c: c[0])[1:] if changes else None
 
@@ -155,9 +161,15 @@ def renumber(text: str, citations: Sequence[Citation]) -> tuple[str, tuple[Citat
     return text, kept
 
 
-def latest_first(answer: Answer, hits: Sequence[SearchHit], query: Query) -> Answer:
+def latest_first(
+    answer: Answer,
+    hits: Sequence[SearchHit],
+    query: Query,
+    answers: Callable[[str], bool] | None = None,
+) -> Answer:
     """The answer led by the latest report when later news changed what it says (or when the
-    question asks about now), the earlier reports after it, each dated."""
+    question asks about now), the earlier reports after it, each dated; `answers`: see
+    `latest_change`."""
     if not answer.answered or not answer.citations:
         return answer
     citations = list(answer.citations)
@@ -169,7 +181,7 @@ def latest_first(answer: Answer, hits: Sequence[SearchHit], query: Query) -> Ans
         return max(times) if times else None
 
     earliest = min((t for t in map(when, units) if t is not None), default=None)
-    change = latest_change(query, hits)
+    change = latest_change(query, hits, answers=answers)
     lead_n: int | None = None
     lead_text = ""
     if change is not None and earliest is not None:

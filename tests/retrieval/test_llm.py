@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import pytest
@@ -450,3 +451,55 @@ def test_the_evidence_measure_runs_through_the_llm_path(server):
     assert report.results[0].answer == (
         "Yes: the talks opened first [1] and were postponed later [2]."
     )
+
+
+SERRA_ANNOUNCED = "Mediators announced the Serra Valley talks and invited three delegations."
+SERRA_OPENING = "The Serra Valley talks will open in Port Alva on March 16, the mediators said."
+SERRA_DISPLACED = "Shelling displaced thousands of families in the Serra Valley last winter."
+
+
+@pytest.mark.integration
+def test_the_llm_path_makes_the_same_decision_before_and_after_the_model(server):
+    """A question of a definite kind: the model is asked only when a sentence holds the
+    asked-for fact, and its answer stands only when the sentences it cites hold it."""
+    from retrieval.answer.answerer import NewsAnswerer
+    from retrieval.search.retriever import Retriever
+    from tests.retrieval.fakes import HashingEmbedder, MemoryStore, passage
+
+    embedder = HashingEmbedder()
+    store = MemoryStore(
+        embedder,
+        [
+            passage(SERRA_ANNOUNCED, "a", source="Harbor Gazette"),
+            passage(SERRA_OPENING, "o", source="Delta Times"),
+            passage(SERRA_DISPLACED, "d", source="Coastal Herald"),
+        ],
+    )
+    answerer = NewsAnswerer(Retriever(store, embedder), composer=composer_for(server))
+    question = "When do the Serra Valley talks start?"
+
+    def number_of(text: str) -> str:  # the passage's number in the last prompt
+        prompt = server.requests[-1].body["messages"][-1]["content"]
+        found = re.search(r"\[(\d+)\] [^\n]*\n" + re.escape(text), prompt)
+        assert found is not None
+        return found.group(1)
+
+    server.script(Reply(""))  # first, to see the prompt: an empty reply, the extractive answer
+    assert answerer.answer(question).text.startswith(SERRA_OPENING)
+    server.script(Reply(f"They open in Port Alva on March 16 [{number_of(SERRA_OPENING)}]."))
+    kept = answerer.answer(question)
+    assert kept.answered
+    assert kept.text == "They open in Port Alva on March 16 [1]."
+    assert SERRA_OPENING in kept.citations[0].quote
+
+    # the model cites only the announcement, which holds no date: the decline replaces it
+    server.script(Reply(f"Mediators announced the talks [{number_of(SERRA_ANNOUNCED)}]."))
+    replaced = answerer.answer(question)
+    assert not replaced.answered
+    assert replaced.text.startswith("The news I have doesn't say when the serra valley talks")
+
+    # nothing holds the asked-for count: the model is not asked at all
+    asked_before = len(server.requests)
+    declined = answerer.answer("How many died in the Serra Valley?")
+    assert not declined.answered
+    assert len(server.requests) == asked_before

@@ -62,6 +62,14 @@ def test_declines_have_no_sources():
     assert not rendered.has_sources
 
 
+def test_a_decline_saying_what_the_news_reports_lists_its_source():
+    text = "The news I have doesn't say how many died; it reports: Thousands fled. [1]"
+    rendered = render_answer(Answer("q", text, False, (citation(1),)))
+    assert rendered.has_sources
+    [html] = rendered.messages
+    assert "[1] Title 1" in valid(html)
+
+
 def test_quotes_view_reveals_quotes_in_blockquotes():
     answer = Answer("q", "It ended [1].", True, (citation(1), citation(2)))
     html = sources_message(answer, answer_in_last=True, quotes=True)
