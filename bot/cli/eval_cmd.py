@@ -34,6 +34,7 @@ from retrieval.eval.scoring import (
     run_eval,
     split_queries,
 )
+from retrieval.index.store import IndexStore
 
 SPLITS = ("dev", "test")
 MAX_K = 100
@@ -105,9 +106,8 @@ def cmd_eval_dataset(args: argparse.Namespace, settings: Settings) -> Exit:
 
     runtime = Runtime(settings)
     store = runtime.store
-    store.require()  # no index at all: IndexNotFoundError, a clear line and exit 1
     gold = _gold_titles(queries)
-    missing = gold - {_norm(a.title) for a in store.live_articles()}
+    missing = _not_in_index(store, gold)
     if gold and len(missing) == len(gold):
         return fail(
             f"the index at {store.location} holds none of the dataset's articles "
@@ -158,9 +158,8 @@ def cmd_eval_questions(args: argparse.Namespace, settings: Settings) -> Exit:
 
     runtime = Runtime(settings)
     store = runtime.store
-    store.require()  # no index at all: IndexNotFoundError, a clear line and exit 1
     wanted = {_norm(q.article) for q in questions if q.article.strip()}
-    missing = wanted - {_norm(a.title) for a in store.live_articles()}
+    missing = _not_in_index(store, wanted)
     if wanted and missing == wanted:
         return fail(
             f"the index at {store.location} holds none of the articles the questions are about "
@@ -211,6 +210,13 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     if not (args.dataset / QUERIES_FILE).is_file():
         return f"{args.dataset} holds no {QUERIES_FILE}"
     return None
+
+
+def _not_in_index(store: IndexStore, titles: set[str]) -> set[str]:
+    """Which of these (normalized) titles the index lacks; no index at all raises
+    IndexNotFoundError, which the CLI reports as one clear line and exit 1."""
+    store.require()
+    return titles - {_norm(a.title) for a in store.live_articles()}
 
 
 def _norm(title: str) -> str:

@@ -157,26 +157,36 @@ def select(
     if not sentences:
         return []
     chosen = _best(sentences, max_sentences, relative)
+    continuation = _continuations(sentences, hits)
+    for sentence in list(chosen):
+        nxt = continuation(sentence)
+        if nxt is not None and nxt not in chosen:
+            chosen.append(nxt)
+    return chosen
+
+
+def _continuations(
+    sentences: list[Sentence], hits: list[SearchHit]
+) -> Callable[[Sentence], Sentence | None]:
+    """A lookup: the sentence that continues a given one ("… are invited as well"), in its
+    passage or at the start of the article's next passage among `hits`, or None."""
     by_start = {(s.hit, s.start): s for s in sentences}
+    position = {(x.passage.article_id, x.passage.chunk_index): j for j, x in enumerate(hits)}
     next_chunk = {
-        h: {(x.passage.article_id, x.passage.chunk_index): j for j, x in enumerate(hits)}.get(
-            (hit.passage.article_id, hit.passage.chunk_index + 1)
-        )
+        h: position.get((hit.passage.article_id, hit.passage.chunk_index + 1))
         for h, hit in enumerate(hits)
     }
-    for sentence in list(chosen):
+
+    def continuation(sentence: Sentence) -> Sentence | None:
         nxt = _next_sentence(sentence, by_start)
         if nxt is None and sentence.end == len(hits[sentence.hit].passage.text):
             following = next_chunk.get(sentence.hit)  # it may go on in the article's next passage
             nxt = by_start.get((following, 0)) if following is not None else None
-        if (
-            nxt is not None
-            and nxt not in chosen
-            and nxt.coverage > 0
-            and _CONTINUES.search(nxt.text)
-        ):
-            chosen.append(nxt)
-    return chosen
+        if nxt is not None and nxt.coverage > 0 and _CONTINUES.search(nxt.text):
+            return nxt
+        return None
+
+    return continuation
 
 
 def _next_sentence(sentence: Sentence, by_start: dict) -> Sentence | None:
@@ -423,24 +433,10 @@ def with_continuations(
     chosen: list[Sentence], sentences: list[Sentence], hits: list[SearchHit]
 ) -> list[Sentence]:
     """`chosen`, each followed by the sentence that continues it ("… are invited as well")."""
-    by_start = {(s.hit, s.start): s for s in sentences}
-    next_chunk = {
-        h: {(x.passage.article_id, x.passage.chunk_index): j for j, x in enumerate(hits)}.get(
-            (hit.passage.article_id, hit.passage.chunk_index + 1)
-        )
-        for h, hit in enumerate(hits)
-    }
+    continuation = _continuations(sentences, hits)
     result = list(chosen)
     for sentence in chosen:
-        nxt = _next_sentence(sentence, by_start)
-        if nxt is None and sentence.end == len(hits[sentence.hit].passage.text):
-            following = next_chunk.get(sentence.hit)
-            nxt = by_start.get((following, 0)) if following is not None else None
-        if (
-            nxt is not None
-            and nxt not in result
-            and nxt.coverage > 0
-            and _CONTINUES.search(nxt.text)
-        ):
+        nxt = continuation(sentence)
+        if nxt is not None and nxt not in result:
             result.insert(result.index(sentence) + 1, nxt)
     return result

@@ -17,12 +17,13 @@ from ingest.files import (
     read_path,
 )
 from ingest.scraped import ContentError
+from tests.conftest import SHARED
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = REPO / "tests" / "fixtures" / "files"
 WEB = REPO / "tests" / "fixtures" / "web"
 SEED = REPO / "samples" / "000_fea4cf2722b2191c.txt"
-CORPUS = Path("/work/shared/data/multihop-rag/corpus.json")
+CORPUS = SHARED / "data" / "multihop-rag" / "corpus.json"
 
 STORY = "Negotiators met again on Monday and agreed to continue the talks next week in Doha."
 
